@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ckpt.h: what the files of ckpt.ko share.
+ *
+ *   main.c     module init/exit, /dev/ckpt, ioctl argument handling
+ *   session.c  sessions and the CHECKPOINTING state (guard predicates)
+ *   scan.c     the DFS scan of a session's task tree
+ *   regs.c     registers of a frozen thread through the regset interface
+ *   hooks.c    every touch point with kernel internals (symbols, probes)
+ */
+#ifndef _CKPT_H
+#define _CKPT_H
+
+#include <linux/cgroup.h>
+#include <linux/mutex.h>
+#include <linux/pid.h>
+#include <linux/rculist.h>
+#include <linux/sched.h>
+#include <linux/ckpt.h>
+
+/*
+ * A checkpoint session: one cgroup held in CHECKPOINTING and a root task.
+ * Immutable once published; lives on ckpt_sessions (session.c) and is freed
+ * after an RCU grace period, so guard hooks may read it under rcu_read_lock.
+ */
+struct ckpt_session {
+	struct list_head node;		/* on ckpt_sessions, see session.c */
+	struct cgroup *cgrp;		/* pinned reference */
+	bool v1;			/* on a cgroup v1 freezer hierarchy */
+	struct pid *root;		/* pinned; a thread-group leader */
+	struct rcu_head rcu;
+};
+
+/* The state of one open /dev/ckpt. */
+struct ckpt_file {
+	struct mutex lock;		/* serialises this file's ioctls */
+	struct ckpt_session *session;	/* under @lock; NULL when idle */
+};
+
+/* session.c */
+int ckpt_session_begin(struct ckpt_file *cf, const struct ckpt_begin *arg);
+int ckpt_session_end(struct ckpt_file *cf);
+struct cgroup *ckpt_task_cgroup(const struct ckpt_session *s,
+				struct task_struct *t);
+bool ckpt_guard_cgroup(struct cgroup *cgrp);
+bool ckpt_guard_is_session(struct cgroup *cgrp);
+bool ckpt_guard_attach(struct cgroup *dst, struct task_struct *leader,
+		       bool threadgroup);
+int ckpt_check_task(const struct ckpt_session *s, struct task_struct *t,
+		    bool allow_zombie, u32 *reason);
+
+/* scan.c */
+int ckpt_scan(struct ckpt_session *s, struct ckpt_scan *arg);
+
+/* regs.c */
+int ckpt_regs_init(void);
+u32 ckpt_regs_xstate_size(void);
+int ckpt_regs(struct ckpt_session *s, struct ckpt_regs *arg);
+
+/* hooks.c */
+int ckpt_hooks_init(void);
+void ckpt_hooks_exit(void);
+void ckpt_hooks_barrier(void);
+void ckpt_tasklist_read_lock(void);
+void ckpt_tasklist_read_unlock(void);
+bool ckpt_ptrace_may_access(struct task_struct *t, unsigned int mode);
+struct cgroup *ckpt_cgroup_from_fd(int fd, bool *v1);
+struct pid *ckpt_pidfd_pid(int fd);
+bool ckpt_v1_self_frozen(struct cgroup *cgrp);
+
+#endif /* _CKPT_H */

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * compat.h: every difference between the kernels ckpt.ko supports.
+ * Force-included into each object by Kbuild, so no other file tests
+ * LINUX_VERSION_CODE.  Supported: 6.1 and 6.12 (Debian 12's kernels).
+ */
+#ifndef _CKPT_COMPAT_H
+#define _CKPT_COMPAT_H
+
+#include <linux/version.h>
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0) || \
+    LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#error "ckpt.ko supports Linux 6.1 to 6.12"
+#endif
+
+#ifndef __ASSEMBLY__
+#include <linux/sched.h>
+
+/*
+ * The data symbol behind a pidfd's file_operations.  6.1 makes pidfds
+ * anon-inode files with pidfd_fops (kernel/fork.c); 6.9 moved them to pidfs
+ * (fs/pidfs.c).  In both, file->private_data is the struct pid.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+#define CKPT_PIDFD_FOPS_SYMBOL	"pidfs_file_operations"
+#else
+#define CKPT_PIDFD_FOPS_SYMBOL	"pidfd_fops"
+#endif
+
+/*
+ * A task stopped by the v1 (legacy) freezer.  Both kernels have the 6.1
+ * freezer rewrite: a frozen task sleeps in TASK_FROZEN; frozen() itself is
+ * not exported.
+ */
+static inline bool ckpt_task_frozen_v1(struct task_struct *t)
+{
+	return READ_ONCE(t->__state) & TASK_FROZEN;
+}
+
+/*
+ * Can kernel text at @addr be the target of an indirect call?  With IBT
+ * enforced, only an ENDBR instruction can; the kernel seals (poisons) the
+ * ENDBR of functions whose address is never taken.  6.1's Debian build has
+ * no IBT.
+ */
+#ifdef CONFIG_X86_KERNEL_IBT
+#include <asm/ibt.h>
+#include <asm/cpufeature.h>
+static inline bool ckpt_text_callable(unsigned long addr)
+{
+	/* is_endbr() also accepts the seal poison: compare exactly. */
+	u32 insn = *(u32 *)addr & ~0x01000000U;	/* ENDBR32 -> ENDBR64 */
+
+	return !cpu_feature_enabled(X86_FEATURE_IBT) || insn == gen_endbr();
+}
+/* A kprobe placed "at" a function reports the address after its ENDBR. */
+static inline unsigned long ckpt_kprobe_to_entry(unsigned long addr)
+{
+	return is_endbr(*(u32 *)(addr - ENDBR_INSN_SIZE)) ?
+	       addr - ENDBR_INSN_SIZE : addr;
+}
+#else
+static inline bool ckpt_text_callable(unsigned long addr) { return true; }
+static inline unsigned long ckpt_kprobe_to_entry(unsigned long addr)
+{
+	return addr;
+}
+#endif
+
+#endif /* __ASSEMBLY__ */
+#endif /* _CKPT_COMPAT_H */

@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * session.c: checkpoint sessions and the CHECKPOINTING state.
+ *
+ * A session pins one cgroup that its own freezer setting froze.  While the
+ * session is on ckpt_sessions, the guards in hooks.c refuse to change the
+ * freezer state of that cgroup and its descendants and to move tasks into
+ * or out of them: the cgroup is CHECKPOINTING.  Ending the session just
+ * unpublishes it; the freezer state was never touched, so the cgroup is
+ * FROZEN again.
+ */
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/pid_namespace.h>
+#include <linux/ptrace.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include "ckpt.h"
+
+/*
+ * Active sessions.  Changed under ckpt_sessions_mutex with the _rcu list
+ * primitives; read under rcu_read_lock() by the guards, which run in atomic
+ * context.  Sessions are freed after a grace period (ckpt_session_free).
+ */
+static LIST_HEAD(ckpt_sessions);
+static DEFINE_MUTEX(ckpt_sessions_mutex);
+
+/* @t's cgroup on @s's hierarchy.  Caller holds rcu_read_lock(). */
+struct cgroup *ckpt_task_cgroup(const struct ckpt_session *s,
+				struct task_struct *t)
+{
+	if (s->v1)
+		return task_css(t, freezer_cgrp_id)->cgroup;
+	return task_dfl_cgroup(t);
+}
+
+/* Is @cgrp a session's cgroup or below one?  Caller holds rcu_read_lock(). */
+bool ckpt_guard_cgroup(struct cgroup *cgrp)
+{
+	struct ckpt_session *s;
+
+	list_for_each_entry_rcu(s, &ckpt_sessions, node)
+		if (cgroup_is_descendant(cgrp, s->cgrp))
+			return true;
+	return false;
+}
+
+/* Is @cgrp exactly a session's cgroup?  Caller holds rcu_read_lock(). */
+bool ckpt_guard_is_session(struct cgroup *cgrp)
+{
+	struct ckpt_session *s;
+
+	list_for_each_entry_rcu(s, &ckpt_sessions, node)
+		if (s->cgrp == cgrp)
+			return true;
+	return false;
+}
+
+/*
+ * Would moving @leader (with its threads if @threadgroup) to @dst enter or
+ * leave a session's subtree?  Only migrations on a session's own hierarchy
+ * count: moving a task in, say, a v1 cpu hierarchy thaws nothing.  Caller
+ * holds rcu_read_lock().
+ */
+bool ckpt_guard_attach(struct cgroup *dst, struct task_struct *leader,
+		       bool threadgroup)
+{
+	struct ckpt_session *s;
+	struct task_struct *t;
+
+	list_for_each_entry_rcu(s, &ckpt_sessions, node) {
+		if (dst->root != s->cgrp->root)
+			continue;
+		if (cgroup_is_descendant(dst, s->cgrp))
+			return true;
+		if (!threadgroup) {
+			if (cgroup_is_descendant(ckpt_task_cgroup(s, leader),
+						 s->cgrp))
+				return true;
+			continue;
+		}
+		for_each_thread(leader, t)
+			if (cgroup_is_descendant(ckpt_task_cgroup(s, t), s->cgrp))
+				return true;
+	}
+	return false;
+}
+
+/* Frozen by its own freezer setting, and every task in it frozen. */
+static bool ckpt_cgroup_self_frozen(const struct ckpt_session *s)
+{
+	if (s->v1)
+		return ckpt_v1_self_frozen(s->cgrp);
+	return READ_ONCE(s->cgrp->freezer.freeze) &&
+	       test_bit(CGRP_FROZEN, &s->cgrp->flags);
+}
+
+static bool ckpt_task_in_session_cgroup(const struct ckpt_session *s,
+					struct task_struct *t)
+{
+	bool in;
+
+	rcu_read_lock();
+	in = cgroup_is_descendant(ckpt_task_cgroup(s, t), s->cgrp);
+	rcu_read_unlock();
+	return in;
+}
+
+/*
+ * The checks every task of a session passes (scan and REGS).  Returns 0 or
+ * a negative errno and sets *@reason to a CKPT_SCAN_ERR_*.  May sleep.
+ */
+int ckpt_check_task(const struct ckpt_session *s, struct task_struct *t,
+		    bool allow_zombie, u32 *reason)
+{
+	int exit_state = READ_ONCE(t->exit_state);
+
+	if (exit_state == EXIT_DEAD || (!exit_state && (t->flags & PF_EXITING)) ||
+	    (exit_state && !allow_zombie)) {
+		*reason = CKPT_SCAN_ERR_DEAD;
+		return -EAGAIN;
+	}
+	if (!ckpt_task_in_session_cgroup(s, t)) {
+		*reason = CKPT_SCAN_ERR_CGROUP;
+		return -EXDEV;
+	}
+	if (!exit_state) {
+		/* A zombie cannot run; anyone else must be frozen. */
+		bool frozen = s->v1 ? ckpt_task_frozen_v1(t) : t->frozen;
+
+		if (!frozen) {
+			*reason = CKPT_SCAN_ERR_NOT_FROZEN;
+			return -EBUSY;
+		}
+		/* A tracer could change its state under the checkpoint. */
+		if (READ_ONCE(t->ptrace)) {
+			*reason = CKPT_SCAN_ERR_PTRACED;
+			return -EBUSY;
+		}
+	}
+	if (!ckpt_ptrace_may_access(t, PTRACE_MODE_ATTACH_REALCREDS)) {
+		*reason = CKPT_SCAN_ERR_ACCESS;
+		return -EPERM;
+	}
+	*reason = CKPT_SCAN_ERR_NONE;
+	return 0;
+}
+
+static void ckpt_session_free(struct rcu_head *rcu)
+{
+	struct ckpt_session *s = container_of(rcu, struct ckpt_session, rcu);
+
+	cgroup_put(s->cgrp);
+	put_pid(s->root);
+	kfree(s);
+}
+
+/* Does @cgrp overlap (same, ancestor or descendant) an active session? */
+static bool ckpt_sessions_overlap(struct cgroup *cgrp)
+{
+	struct ckpt_session *s;
+
+	lockdep_assert_held(&ckpt_sessions_mutex);
+	list_for_each_entry(s, &ckpt_sessions, node)
+		if (cgroup_is_descendant(cgrp, s->cgrp) ||
+		    cgroup_is_descendant(s->cgrp, cgrp))
+			return true;
+	return false;
+}
+
+/* The root task must be a live process in the cgroup that we may trace. */
+static int ckpt_check_root(const struct ckpt_session *s)
+{
+	struct task_struct *t = get_pid_task(s->root, PIDTYPE_PID);
+	int ret = 0;
+
+	if (!t)
+		return -ESRCH;
+	if (!thread_group_leader(t))
+		ret = -EINVAL;
+	else if (t->exit_state || (t->flags & PF_EXITING))
+		ret = -ESRCH;
+	else if (!ckpt_task_in_session_cgroup(s, t))
+		ret = -EXDEV;
+	else if (!ckpt_ptrace_may_access(t, PTRACE_MODE_ATTACH_REALCREDS))
+		ret = -EPERM;
+	put_task_struct(t);
+	return ret;
+}
+
+static struct pid *ckpt_root_pid(const struct ckpt_begin *arg)
+{
+	struct pid *pid;
+
+	if (arg->flags & CKPT_BEGIN_ROOT_PIDFD) {
+		if (arg->root > INT_MAX)
+			return ERR_PTR(-EBADF);
+		return ckpt_pidfd_pid(arg->root);
+	}
+	if (arg->root == 0 || arg->root > INT_MAX)
+		return ERR_PTR(-ESRCH);
+	pid = find_get_pid(arg->root);
+	return pid ? pid : ERR_PTR(-ESRCH);
+}
+
+int ckpt_session_begin(struct ckpt_file *cf, const struct ckpt_begin *arg)
+{
+	struct ckpt_session *s;
+	int ret;
+
+	lockdep_assert_held(&cf->lock);
+	if (arg->flags & ~CKPT_BEGIN_FLAGS || arg->reserved)
+		return -EINVAL;
+	if (!capable(CAP_CHECKPOINT_RESTORE) && !capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (cf->session)
+		return -EALREADY;
+	if (arg->cgroup_fd > INT_MAX)
+		return -EBADF;
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
+	if (!s)
+		return -ENOMEM;
+	s->cgrp = ckpt_cgroup_from_fd(arg->cgroup_fd, &s->v1);
+	if (IS_ERR(s->cgrp)) {
+		ret = PTR_ERR(s->cgrp);
+		goto err_free;
+	}
+	ret = -EOPNOTSUPP;	/* a v1 hierarchy without the freezer */
+	if (s->v1 && !(s->cgrp->root->subsys_mask & (1U << freezer_cgrp_id)))
+		goto err_cgroup;
+	s->root = ckpt_root_pid(arg);
+	if (IS_ERR(s->root)) {
+		ret = PTR_ERR(s->root);
+		goto err_cgroup;
+	}
+
+	mutex_lock(&ckpt_sessions_mutex);
+	ret = -EBUSY;
+	if (ckpt_sessions_overlap(s->cgrp))
+		goto err_unlock;
+	/*
+	 * Publish first, then wait for the guarded operations that could not
+	 * see it, then check.  From here on, nothing can thaw the cgroup or
+	 * move tasks across its border, so what is checked stays true.
+	 */
+	list_add_rcu(&s->node, &ckpt_sessions);
+	ckpt_hooks_barrier();
+	ret = -EAGAIN;
+	if (!ckpt_cgroup_self_frozen(s))
+		goto err_unpublish;
+	ret = ckpt_check_root(s);
+	if (ret)
+		goto err_unpublish;
+	mutex_unlock(&ckpt_sessions_mutex);
+
+	cf->session = s;
+	return 0;
+
+err_unpublish:
+	list_del_rcu(&s->node);
+	mutex_unlock(&ckpt_sessions_mutex);
+	call_rcu(&s->rcu, ckpt_session_free);
+	return ret;
+err_unlock:
+	mutex_unlock(&ckpt_sessions_mutex);
+	put_pid(s->root);
+err_cgroup:
+	cgroup_put(s->cgrp);
+err_free:
+	kfree(s);
+	return ret;
+}
+
+/* Ends @cf's session.  Also the release path of the file, so never fails
+ * once there is a session. */
+int ckpt_session_end(struct ckpt_file *cf)
+{
+	struct ckpt_session *s = cf->session;
+
+	if (!s)
+		return -ENOENT;
+	mutex_lock(&ckpt_sessions_mutex);
+	list_del_rcu(&s->node);
+	mutex_unlock(&ckpt_sessions_mutex);
+	cf->session = NULL;
+	call_rcu(&s->rcu, ckpt_session_free);
+	return 0;
+}

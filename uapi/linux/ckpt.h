@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * ckpt: kernel-assisted checkpointing of a frozen process tree.
+ *
+ * The ioctl ABI of /dev/ckpt, shared by ckpt.ko, its selftests and the C++
+ * userspace.  Documentation/abi.md describes every command, field and errno;
+ * this header is the normative definition of the layouts.
+ *
+ * Conventions (Documentation/driver-api/ioctl.rst, include/uapi/linux/pidfd.h):
+ *  - only __u32/__u64 fields, explicit padding, user pointers as __u64;
+ *  - every argument struct is size-versioned: the size is the one encoded in
+ *    the command number (_IOC_SIZE).  The kernel matches a command by its
+ *    type, number and direction only, so a binary built against an older or
+ *    newer header keeps working:
+ *      size <  CKPT_*_SIZE_VER0           -> EINVAL
+ *      size >  what the kernel knows      -> the extra bytes must be zero,
+ *                                            otherwise E2BIG
+ *  - every struct has a flags field; unknown flags give EINVAL, and so do
+ *    nonzero reserved fields;
+ *  - an unknown command gives ENOTTY.
+ */
+#ifndef _UAPI_LINUX_CKPT_H
+#define _UAPI_LINUX_CKPT_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define CKPT_DEVICE_NAME	"ckpt"		/* /dev/ckpt */
+#define CKPT_ABI_VERSION	1		/* bumped on incompatible change */
+#define CKPT_IOC_MAGIC		0xB9
+
+/*
+ * CKPT_IOC_INFO: what this module supports.  No session needed.
+ */
+struct ckpt_info {
+	__u32 flags;			/* in: must be 0 */
+	__u32 abi_version;		/* out: CKPT_ABI_VERSION */
+	__u64 begin_flags;		/* out: flags CKPT_IOC_BEGIN accepts */
+	__u64 scan_flags;		/* out: flags CKPT_IOC_SCAN accepts */
+	__u64 regs_flags;		/* out: flags CKPT_IOC_REGS accepts */
+	__u32 task_record_size;		/* out: sizeof(struct ckpt_task) */
+	__u32 xstate_size;		/* out: bytes of the XSAVE regset */
+};
+#define CKPT_INFO_SIZE_VER0	40
+
+/*
+ * CKPT_IOC_BEGIN: begin a checkpoint session on this open file.
+ *
+ * @cgroup_fd is an fd of a cgroup directory, either on the cgroup v2
+ * hierarchy or on a v1 hierarchy with the freezer controller.  The cgroup
+ * must be frozen by its own setting (cgroup.freeze = 1, or freezer.state
+ * written FROZEN), and fully frozen.  It then enters CHECKPOINTING: until
+ * the session ends nothing can thaw it or move tasks in or out of it.
+ *
+ * @root names the session's root task: a pid in the caller's pid namespace,
+ * or a pidfd with CKPT_BEGIN_ROOT_PIDFD.  It must be in the cgroup (or a
+ * descendant of it).
+ *
+ * Requires CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN.  One session per file.
+ */
+#define CKPT_BEGIN_ROOT_PIDFD	(1U << 0)	/* @root is a pidfd */
+#define CKPT_BEGIN_FLAGS	CKPT_BEGIN_ROOT_PIDFD
+
+struct ckpt_begin {
+	__u32 flags;			/* in: CKPT_BEGIN_* */
+	__u32 cgroup_fd;		/* in: fd of the cgroup directory */
+	__u32 root;			/* in: pid or pidfd of the root task */
+	__u32 reserved;			/* in: must be 0 */
+};
+#define CKPT_BEGIN_SIZE_VER0	16
+
+/*
+ * CKPT_IOC_END: end the session of this file; the cgroup returns to FROZEN.
+ * Closing the file does the same.
+ */
+struct ckpt_end {
+	__u32 flags;			/* in: must be 0 */
+	__u32 reserved;			/* in: must be 0 */
+};
+#define CKPT_END_SIZE_VER0	8
+
+/*
+ * One task of the scanned tree.  Records come in DFS pre-order over
+ * processes: a process, then its other threads, then its children's
+ * subtrees, so every parent precedes its children.
+ *
+ * pid/tgid/ppid/pgid/sid are numbers in the root task's pid namespace, as a
+ * restore recreates them (0 where the id is not visible there, e.g. the
+ * root's own parent).  vpid/vtgid are the same task as seen from the pid
+ * namespace of the caller of CKPT_IOC_SCAN, for /proc/VTGID/task/VPID.
+ */
+#define CKPT_TASK_THREAD	(1U << 0)	/* not the thread-group leader */
+#define CKPT_TASK_LEADER	(1U << 1)	/* thread-group leader */
+#define CKPT_TASK_ZOMBIE	(1U << 2)	/* exited, not yet reaped */
+#define CKPT_TASK_SESSION_LEADER (1U << 3)	/* pid == sid */
+#define CKPT_TASK_PIDNS_INIT	(1U << 4)	/* pid 1 of its own pid namespace */
+#define CKPT_TASK_ROOT		(1U << 5)	/* the session's root task */
+
+struct ckpt_task {
+	__u32 pid;
+	__u32 tgid;
+	__u32 ppid;			/* tgid of the real parent */
+	__u32 pgid;
+	__u32 sid;
+	__u32 vpid;
+	__u32 vtgid;
+	__u32 flags;			/* CKPT_TASK_* */
+	__u32 depth;			/* process depth below the root (0) */
+	__u32 reserved;			/* 0 */
+};
+#define CKPT_TASK_SIZE_VER0	40
+
+/*
+ * CKPT_IOC_SCAN: scan the session's tree into @records.
+ *
+ * @capacity is the number of struct ckpt_task that @records can hold
+ * (@records may be 0 when @capacity is 0).  On success @count is the number
+ * of records written.  If the tree has more tasks than @capacity the call
+ * fails with ENOSPC and sets @count to the number needed.
+ *
+ * Every task is checked.  When one fails a check the call fails, and
+ * @err_pid (caller's pid namespace) and @err_reason name it:
+ *   EBUSY   CKPT_SCAN_ERR_NOT_FROZEN   task is not frozen
+ *   EBUSY   CKPT_SCAN_ERR_PTRACED      task is traced by someone
+ *   EXDEV   CKPT_SCAN_ERR_CGROUP       task is outside the session's cgroup
+ *   EPERM   CKPT_SCAN_ERR_ACCESS       caller may not ptrace-read the task
+ *   EAGAIN  CKPT_SCAN_ERR_DEAD         task is exiting (or the root died)
+ *   EAGAIN  CKPT_SCAN_ERR_UNSTABLE     the tree kept changing while scanned
+ * @count, @err_pid and @err_reason are written back on failure too.
+ */
+#define CKPT_SCAN_ERR_NONE		0
+#define CKPT_SCAN_ERR_NOT_FROZEN	1
+#define CKPT_SCAN_ERR_PTRACED		2
+#define CKPT_SCAN_ERR_CGROUP		3
+#define CKPT_SCAN_ERR_ACCESS		4
+#define CKPT_SCAN_ERR_DEAD		5
+#define CKPT_SCAN_ERR_UNSTABLE		6
+
+struct ckpt_scan {
+	__u32 flags;			/* in: must be 0 */
+	__u32 capacity;			/* in: records the buffer holds */
+	__u64 records;			/* in: struct ckpt_task __user * */
+	__u32 count;			/* out: records written / needed */
+	__u32 err_pid;			/* out: offending task, or 0 */
+	__u32 err_reason;		/* out: CKPT_SCAN_ERR_* */
+	__u32 reserved;			/* in: must be 0 */
+};
+#define CKPT_SCAN_SIZE_VER0	32
+
+/*
+ * x86_64 general-purpose registers of a user thread, in the layout of
+ * struct user_regs_struct (<sys/user.h>).  fs_base/gs_base are here.
+ */
+struct ckpt_gpregs {
+	__u64 r15, r14, r13, r12, bp, bx, r11, r10;
+	__u64 r9, r8, ax, cx, dx, si, di, orig_ax;
+	__u64 ip, cs, flags, sp, ss, fs_base, gs_base;
+	__u64 ds, es, fs, gs;
+};
+#define CKPT_GPREGS_SIZE	216
+
+/*
+ * CKPT_IOC_REGS: read the saved user registers of one frozen thread of the
+ * session's tree, through the kernel's regset interface, without ptrace.
+ *
+ * @tid is the thread id in the caller's pid namespace (ckpt_task.vpid).
+ * CKPT_REGS_GP fills @gp.  CKPT_REGS_XSTATE copies the XSAVE area (the
+ * NT_X86_XSTATE regset, as PTRACE_GETREGSET returns it) to @xstate, which
+ * holds @xstate_size bytes; @xstate_size is set to the bytes written, or,
+ * with ENOSPC, to the size needed.
+ */
+#define CKPT_REGS_GP		(1U << 0)
+#define CKPT_REGS_XSTATE	(1U << 1)
+#define CKPT_REGS_FLAGS		(CKPT_REGS_GP | CKPT_REGS_XSTATE)
+
+struct ckpt_regs {
+	__u32 flags;			/* in: CKPT_REGS_* */
+	__u32 tid;			/* in: thread, caller's pid namespace */
+	__u64 xstate;			/* in: void __user *, XSAVE buffer */
+	__u32 xstate_size;		/* in: buffer size; out: bytes used */
+	__u32 reserved;			/* in: must be 0 */
+	struct ckpt_gpregs gp;		/* out */
+};
+#define CKPT_REGS_SIZE_VER0	(24 + CKPT_GPREGS_SIZE)
+
+#define CKPT_IOC_INFO	_IOWR(CKPT_IOC_MAGIC, 0x00, struct ckpt_info)
+#define CKPT_IOC_BEGIN	_IOW(CKPT_IOC_MAGIC, 0x01, struct ckpt_begin)
+#define CKPT_IOC_END	_IOW(CKPT_IOC_MAGIC, 0x02, struct ckpt_end)
+#define CKPT_IOC_SCAN	_IOWR(CKPT_IOC_MAGIC, 0x03, struct ckpt_scan)
+#define CKPT_IOC_REGS	_IOWR(CKPT_IOC_MAGIC, 0x04, struct ckpt_regs)
+
+#endif /* _UAPI_LINUX_CKPT_H */
