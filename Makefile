@@ -13,6 +13,7 @@ CFLAGS_TOOLS ?= -O2 -g -Wall -Wextra -Werror -I$(TOP)/uapi -D_GNU_SOURCE
 KMOD_SRCS := $(wildcard $(TOP)/kmod/*.c $(TOP)/kmod/*.h $(TOP)/kmod/*.S) $(TOP)/kmod/Kbuild
 TOOLS := $(BUILD)/tools/ckpt-scan $(BUILD)/tools/scan-bench
 SELFTESTS := $(BUILD)/tools/ckpt-selftests
+HOSTTESTS := $(BUILD)/tools/host-uapi $(BUILD)/tools/host-util
 
 .PHONY: all modules tools deps demo check check-host check-vm bench clean help
 
@@ -47,14 +48,18 @@ $(BUILD)/tools/ckpt-selftests: $(wildcard tools/selftests/*.c tools/selftests/*.
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_TOOLS) -Itools -o $@ $(filter %.c,$^) -lcmocka -lpthread
 
-tools: $(TOOLS) $(SELFTESTS)
+$(BUILD)/tools/host-%: tools/hosttests/test_%.c uapi/linux/ckpt.h tools/ckpt-util.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_TOOLS) -Itools -o $@ $< -lcmocka
+
+tools: $(TOOLS) $(SELFTESTS) $(HOSTTESTS)
 
 demo: deps all
 	$(TOP)/vmtest/run-all --out-base $(BUILD)/vm-demo -- $(TOP)/tools/demo.sh
 
+# Everything, with one summary line at the end ("check: N passed, N failed").
 check: deps all
-	$(MAKE) check-host
-	$(MAKE) check-vm
+	$(TOP)/tools/check.sh
 
 check-host:
 	$(TOP)/tools/check-host.sh

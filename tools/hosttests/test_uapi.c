@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The ioctl ABI must never change by accident: every offset, size and
+ * command number is checked against literal values written down once
+ * (Documentation/abi.md), not against the header itself.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <linux/ckpt.h>
+
+#define OFF(type, field, want) \
+	assert_int_equal(offsetof(struct type, field), want)
+
+static void test_sizes(void **state)
+{
+	(void)state;
+	assert_int_equal(sizeof(struct ckpt_info), CKPT_INFO_SIZE_VER0);
+	assert_int_equal(sizeof(struct ckpt_begin), CKPT_BEGIN_SIZE_VER0);
+	assert_int_equal(sizeof(struct ckpt_end), CKPT_END_SIZE_VER0);
+	assert_int_equal(sizeof(struct ckpt_task), CKPT_TASK_SIZE_VER0);
+	assert_int_equal(sizeof(struct ckpt_scan), CKPT_SCAN_SIZE_VER0);
+	assert_int_equal(sizeof(struct ckpt_regs), CKPT_REGS_SIZE_VER0);
+	assert_int_equal(CKPT_INFO_SIZE_VER0, 40);
+	assert_int_equal(CKPT_BEGIN_SIZE_VER0, 16);
+	assert_int_equal(CKPT_END_SIZE_VER0, 8);
+	assert_int_equal(CKPT_TASK_SIZE_VER0, 40);
+	assert_int_equal(CKPT_SCAN_SIZE_VER0, 32);
+	assert_int_equal(CKPT_GPREGS_SIZE, 27 * 8);
+	assert_int_equal(CKPT_REGS_SIZE_VER0, 240);
+}
+
+static void test_offsets(void **state)
+{
+	(void)state;
+	OFF(ckpt_info, flags, 0);
+	OFF(ckpt_info, abi_version, 4);
+	OFF(ckpt_info, begin_flags, 8);
+	OFF(ckpt_info, scan_flags, 16);
+	OFF(ckpt_info, regs_flags, 24);
+	OFF(ckpt_info, task_record_size, 32);
+	OFF(ckpt_info, xstate_size, 36);
+
+	OFF(ckpt_begin, flags, 0);
+	OFF(ckpt_begin, cgroup_fd, 4);
+	OFF(ckpt_begin, root, 8);
+	OFF(ckpt_begin, reserved, 12);
+
+	OFF(ckpt_end, flags, 0);
+	OFF(ckpt_end, reserved, 4);
+
+	OFF(ckpt_task, pid, 0);
+	OFF(ckpt_task, tgid, 4);
+	OFF(ckpt_task, ppid, 8);
+	OFF(ckpt_task, pgid, 12);
+	OFF(ckpt_task, sid, 16);
+	OFF(ckpt_task, vpid, 20);
+	OFF(ckpt_task, vtgid, 24);
+	OFF(ckpt_task, flags, 28);
+	OFF(ckpt_task, depth, 32);
+	OFF(ckpt_task, reserved, 36);
+
+	OFF(ckpt_scan, flags, 0);
+	OFF(ckpt_scan, capacity, 4);
+	OFF(ckpt_scan, records, 8);
+	OFF(ckpt_scan, count, 16);
+	OFF(ckpt_scan, err_pid, 20);
+	OFF(ckpt_scan, err_reason, 24);
+	OFF(ckpt_scan, reserved, 28);
+
+	OFF(ckpt_regs, flags, 0);
+	OFF(ckpt_regs, tid, 4);
+	OFF(ckpt_regs, xstate, 8);
+	OFF(ckpt_regs, xstate_size, 16);
+	OFF(ckpt_regs, reserved, 20);
+	OFF(ckpt_regs, gp, 24);
+
+	/* struct user_regs_struct order: r15 first, gs last, ip at 16*8. */
+	OFF(ckpt_gpregs, r15, 0);
+	OFF(ckpt_gpregs, orig_ax, 15 * 8);
+	OFF(ckpt_gpregs, ip, 16 * 8);
+	OFF(ckpt_gpregs, fs_base, 21 * 8);
+	OFF(ckpt_gpregs, gs_base, 22 * 8);
+	OFF(ckpt_gpregs, gs, 26 * 8);
+}
+
+static void test_commands(void **state)
+{
+	(void)state;
+	assert_int_equal(CKPT_IOC_MAGIC, 0xB9);
+	assert_int_equal(CKPT_IOC_INFO, _IOC(_IOC_READ | _IOC_WRITE, 0xB9, 0, 40));
+	assert_int_equal(CKPT_IOC_BEGIN, _IOC(_IOC_WRITE, 0xB9, 1, 16));
+	assert_int_equal(CKPT_IOC_END, _IOC(_IOC_WRITE, 0xB9, 2, 8));
+	assert_int_equal(CKPT_IOC_SCAN, _IOC(_IOC_READ | _IOC_WRITE, 0xB9, 3, 32));
+	assert_int_equal(CKPT_IOC_REGS, _IOC(_IOC_READ | _IOC_WRITE, 0xB9, 4, 240));
+}
+
+static void test_flag_values(void **state)
+{
+	(void)state;
+	assert_int_equal(CKPT_BEGIN_ROOT_PIDFD, 1);
+	assert_int_equal(CKPT_BEGIN_FLAGS, 1);
+	assert_int_equal(CKPT_REGS_GP, 1);
+	assert_int_equal(CKPT_REGS_XSTATE, 2);
+	assert_int_equal(CKPT_TASK_THREAD | CKPT_TASK_LEADER | CKPT_TASK_ZOMBIE |
+			 CKPT_TASK_SESSION_LEADER | CKPT_TASK_PIDNS_INIT |
+			 CKPT_TASK_ROOT, 0x3f);
+	assert_int_equal(CKPT_SCAN_ERR_UNSTABLE, 6);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_offsets),
+		cmocka_unit_test(test_commands),
+		cmocka_unit_test(test_flag_values),
+	};
+
+	return cmocka_run_group_tests_name("uapi", tests, NULL, NULL);
+}
