@@ -16,6 +16,8 @@
 #include <linux/pid.h>
 #include <linux/rculist.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/ckpt.h>
 
 /*
@@ -37,7 +39,31 @@ struct ckpt_file {
 	struct ckpt_session *session;	/* under @lock; NULL when idle */
 };
 
+/*
+ * The threads of process @p, under tasklist_lock or rcu_read_lock().  Like
+ * for_each_thread(), but lockdep-clean without naming tasklist_lock (6.12's
+ * for_each_thread does, and the symbol is not exported).
+ */
+#define ckpt_for_each_thread(p, t)					\
+	list_for_each_entry_rcu(t, &(p)->signal->thread_head, thread_node, \
+				lockdep_tasklist_lock_is_held())
+
+/*
+ * Is the process led by @leader gone or going?  A leader that exited
+ * while its other threads run is a zombie but its process is alive.
+ * Caller holds tasklist_lock or rcu_read_lock() and a reference on @leader.
+ */
+static inline bool ckpt_process_dead(struct task_struct *leader)
+{
+	return !pid_alive(leader) ||
+	       (leader->signal->flags & SIGNAL_GROUP_EXIT) ||
+	       (leader->exit_state && thread_group_empty(leader));
+}
+
 /* session.c */
+int ckpt_sessions_init(void);
+void ckpt_sessions_exit(void);
+bool ckpt_task_is_frozen(const struct ckpt_session *s, struct task_struct *t);
 int ckpt_session_begin(struct ckpt_file *cf, const struct ckpt_begin *arg);
 int ckpt_session_end(struct ckpt_file *cf);
 struct cgroup *ckpt_task_cgroup(const struct ckpt_session *s,
@@ -61,6 +87,7 @@ int ckpt_regs(struct ckpt_session *s, struct ckpt_regs *arg);
 int ckpt_hooks_init(void);
 void ckpt_hooks_exit(void);
 void ckpt_hooks_barrier(void);
+bool ckpt_hooks_armed(void);
 void ckpt_tasklist_read_lock(void);
 void ckpt_tasklist_read_unlock(void);
 bool ckpt_ptrace_may_access(struct task_struct *t, unsigned int mode);

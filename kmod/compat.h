@@ -18,14 +18,33 @@
 #include <linux/sched.h>
 
 /*
- * The data symbol behind a pidfd's file_operations.  6.1 makes pidfds
- * anon-inode files with pidfd_fops (kernel/fork.c); 6.9 moved them to pidfs
- * (fs/pidfs.c).  In both, file->private_data is the struct pid.
+ * pidfds.  6.1 makes them anon-inode files with pidfd_fops (kernel/fork.c)
+ * and keeps the struct pid in file->private_data; 6.9 moved them to pidfs
+ * (fs/pidfs.c), which keeps it in the inode's i_private.
  */
+#include <linux/fs.h>
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
 #define CKPT_PIDFD_FOPS_SYMBOL	"pidfs_file_operations"
+static inline struct pid *ckpt_pidfd_file_pid(struct file *f)
+{
+	return file_inode(f)->i_private;
+}
 #else
 #define CKPT_PIDFD_FOPS_SYMBOL	"pidfd_fops"
+static inline struct pid *ckpt_pidfd_file_pid(struct file *f)
+{
+	return f->private_data;
+}
+#endif
+
+/*
+ * Kernel-created worker threads of a user process (io_uring workers; on
+ * 6.12 also vhost): they have no user register state of their own.
+ */
+#ifdef PF_USER_WORKER
+#define CKPT_PF_WORKER	(PF_IO_WORKER | PF_USER_WORKER)
+#else
+#define CKPT_PF_WORKER	PF_IO_WORKER
 #endif
 
 /*

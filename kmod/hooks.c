@@ -18,6 +18,10 @@
  *      ptrace_may_access      the access check of the scan and of REGS.
  *      pidfd_fops / pidfs_file_operations
  *                             to recognise a pidfd (compat.h names it).
+ *      kprobes_all_disarmed, ftrace_enabled
+ *                             root can switch every kprobe or ftrace user
+ *                             off; BEGIN and SCAN refuse while the guard
+ *                             is disarmed that way.
  *    Functions are only called through a pointer after checking that their
  *    entry can take an indirect call (IBT, see compat.h).
  *
@@ -72,6 +76,8 @@ static struct {
 	struct mutex *cgroup_mutex;
 	const struct file_operations *pidfd_fops;
 	bool (*ptrace_may_access)(struct task_struct *task, unsigned int mode);
+	bool *kprobes_all_disarmed;
+	int *ftrace_enabled;
 } ckpt_sym;
 
 /* The entry address of function @name, found by placing a kprobe on it. */
@@ -133,6 +139,12 @@ static int ckpt_symbols_init(void)
 	if (!ret)
 		ret = ckpt_resolve("ptrace_may_access",
 				   &ckpt_sym.ptrace_may_access, true);
+	if (!ret)
+		ret = ckpt_resolve("kprobes_all_disarmed",
+				   &ckpt_sym.kprobes_all_disarmed, false);
+	if (!ret)
+		ret = ckpt_resolve("ftrace_enabled", &ckpt_sym.ftrace_enabled,
+				   false);
 	return ret;
 }
 
@@ -148,7 +160,7 @@ void ckpt_tasklist_read_unlock(void)
 	read_unlock(ckpt_sym.tasklist_lock);
 }
 
-/* May sleep (LSM hooks); call it with no spinlock held. */
+/* Takes task_lock() itself: call it with no spinlock held. */
 bool ckpt_ptrace_may_access(struct task_struct *t, unsigned int mode)
 {
 	return ckpt_sym.ptrace_may_access(t, mode);
@@ -165,9 +177,9 @@ struct pid *ckpt_pidfd_pid(int fd)
 		fput(f);
 		return ERR_PTR(-EBADF);
 	}
-	pid = get_pid(f->private_data);
+	pid = get_pid(ckpt_pidfd_file_pid(f));
 	fput(f);
-	return pid;
+	return pid ? pid : ERR_PTR(-EBADF);
 }
 
 /* ---- B. private layouts ----------------------------------------------- */
@@ -305,6 +317,17 @@ static bool ckpt_passthrough_take(const struct ckpt_hook *h)
 	}
 	spin_unlock_irqrestore(&ckpt_passthrough_lock, flags);
 	return found;
+}
+
+/*
+ * A post-handler, even an empty one, makes kprobes arm the probe with an
+ * IPMODIFY ftrace_ops: ftrace then refuses a second IP-modifying user of
+ * the same function (a livepatch, a BPF trampoline) instead of letting the
+ * two fight over regs->ip.  Registration fails cleanly in that case.
+ */
+static void ckpt_hook_post(struct kprobe *kp, struct pt_regs *regs,
+			   unsigned long flags)
+{
 }
 
 /* Pre-handler of the wrapper hooks: run the wrapper instead. */
@@ -446,6 +469,24 @@ void ckpt_hooks_barrier(void)
 	mutex_unlock(ckpt_sym.cgroup_mutex);
 }
 
+/*
+ * Would a guard fire right now?  Root can disarm every kprobe (debugfs
+ * kprobes/enabled) or stop every non-permanent ftrace user (sysctl
+ * kernel.ftrace_enabled); the probes then silently stop guarding.
+ */
+bool ckpt_hooks_armed(void)
+{
+	int i;
+
+	if (READ_ONCE(*ckpt_sym.kprobes_all_disarmed) ||
+	    !READ_ONCE(*ckpt_sym.ftrace_enabled))
+		return false;
+	for (i = 0; i < CKPT_NR_HOOKS; i++)
+		if (kprobe_disabled(&ckpt_hooks[i].kp))
+			return false;
+	return true;
+}
+
 static void ckpt_hooks_unregister(void)
 {
 	int i;
@@ -475,7 +516,13 @@ static int ckpt_hooks_register(void)
 		h = &ckpt_hooks[i];
 		h->kp.symbol_name = h->name;
 		h->kp.pre_handler = h->wrapper ? ckpt_redirect_pre : h->pre;
+		h->kp.post_handler = ckpt_hook_post;
 		h->kp.flags = KPROBE_FLAG_DISABLED;
+		if (h->wrapper) {
+			ret = ckpt_resolve(h->name, &h->orig, true);
+			if (ret)
+				goto fail;
+		}
 		ret = register_kprobe(&h->kp);
 		if (ret) {
 			pr_err("hook point %s: cannot probe it (%d)\n",
@@ -483,16 +530,12 @@ static int ckpt_hooks_register(void)
 			goto fail;
 		}
 		h->registered = true;
-		h->orig = ckpt_kprobe_to_entry((unsigned long)h->kp.addr);
-		if (h->wrapper) {
-			ret = ckpt_check_callable(h->name, h->orig);
-			if (ret)
-				goto fail;
-		}
 	}
 	/* Armed only now that every ->orig is known. */
 	for (i = 0; i < CKPT_NR_HOOKS; i++) {
 		ret = enable_kprobe(&ckpt_hooks[i].kp);
+		if (!ret && kprobe_disabled(&ckpt_hooks[i].kp))
+			ret = -EOPNOTSUPP;	/* kprobes are disarmed */
 		if (ret) {
 			pr_err("hook point %s: cannot arm it (%d)\n",
 			       ckpt_hooks[i].name, ret);

@@ -177,12 +177,17 @@ static int __init ckpt_init(void)
 	ret = ckpt_hooks_init();
 	if (ret)
 		return ret;
-	ret = misc_register(&ckpt_misc);
+	ret = ckpt_sessions_init();
 	if (ret)
 		goto err_hooks;
+	ret = misc_register(&ckpt_misc);
+	if (ret)
+		goto err_sessions;
 	pr_info("loaded, ABI %d, /dev/%s\n", CKPT_ABI_VERSION, CKPT_DEVICE_NAME);
 	return 0;
 
+err_sessions:
+	ckpt_sessions_exit();
 err_hooks:
 	ckpt_hooks_exit();
 	return ret;
@@ -191,6 +196,7 @@ err_hooks:
 static void __exit ckpt_exit(void)
 {
 	misc_deregister(&ckpt_misc);
+	ckpt_sessions_exit();
 	ckpt_hooks_exit();
 	/* Sessions are gone with their files; wait for their RCU frees. */
 	rcu_barrier();

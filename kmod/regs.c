@@ -53,24 +53,21 @@ u32 ckpt_regs_xstate_size(void)
 	return ckpt_xstate_size;
 }
 
-/* Is @t a thread of a process at or below @root?  Walks up real_parent. */
-static bool ckpt_in_tree(struct task_struct *root, struct task_struct *t)
+/*
+ * Is @t a thread of a process at or below the session's root?  Walks up
+ * real_parent.  Caller holds tasklist_lock and has checked pid_alive(@t).
+ */
+static bool ckpt_in_tree(const struct ckpt_session *s, struct task_struct *t)
 {
 	struct task_struct *p;
-	bool found = false;
 
-	rcu_read_lock();
-	for (p = t->group_leader; p->pid;
-	     p = rcu_dereference(p->real_parent)->group_leader) {
-		if (p == root) {
-			found = true;
-			break;
-		}
+	for (p = t->group_leader; p->pid; p = p->real_parent->group_leader) {
+		if (task_pid(p) == s->root)
+			return true;
 		if (is_global_init(p))
 			break;
 	}
-	rcu_read_unlock();
-	return found;
+	return false;
 }
 
 /*
@@ -89,57 +86,65 @@ static int ckpt_wait_off_cpu(struct task_struct *t)
 	return 0;
 }
 
-static int ckpt_read_gp(struct task_struct *t, struct ckpt_gpregs *gp)
+static const struct user_regset *ckpt_regset(struct task_struct *t,
+					     unsigned int note)
 {
-	const struct user_regset *rs =
-		ckpt_find_regset(task_user_regset_view(t), NT_PRSTATUS);
-	int ret;
-
-	/* Only 64-bit tasks: an ia32 task has another layout. */
-	if (!rs || rs->n * rs->size != sizeof(*gp))
-		return -EOPNOTSUPP;
-	ret = regset_get(t, rs, sizeof(*gp), gp);
-	if (ret < 0)
-		return ret;
-	return ret == sizeof(*gp) ? 0 : -EIO;
+	return ckpt_find_regset(task_user_regset_view(t), note);
 }
 
-static int ckpt_read_xstate(struct task_struct *t, struct ckpt_regs *arg)
+/*
+ * Read the regsets.  Runs under tasklist_lock: a task reference does not
+ * keep the kernel stack (and so pt_regs) alive, but a task cannot finish
+ * exiting, and free its stack, without taking tasklist_lock for write in
+ * exit_notify().  With a buffer given, regset_get() only copies memory.
+ */
+static int ckpt_read_regsets(const struct ckpt_session *s,
+			     struct task_struct *t, struct ckpt_regs *arg,
+			     void *xbuf, unsigned int xsize)
 {
-	const struct user_regset *rs =
-		ckpt_find_regset(task_user_regset_view(t), NT_X86_XSTATE);
-	unsigned int size;
-	void *buf;
+	const struct user_regset *rs;
 	int ret;
 
-	if (!rs || !rs->n)
-		return -EOPNOTSUPP;
-	size = rs->n * rs->size;
-	if (arg->xstate_size < size) {
-		arg->xstate_size = size;
-		return -ENOSPC;
+	if (!pid_alive(t) || t->exit_state || (t->flags & PF_EXITING) ||
+	    !pid_task(s->root, PIDTYPE_PID))
+		return -EAGAIN;
+	if (!ckpt_in_tree(s, t))
+		return -EXDEV;
+	if (!ckpt_task_is_frozen(s, t))
+		return -EBUSY;
+	if (READ_ONCE(t->on_cpu))
+		return -EAGAIN;
+
+	if (arg->flags & CKPT_REGS_GP) {
+		rs = ckpt_regset(t, NT_PRSTATUS);
+		/* Only 64-bit tasks: an ia32 task has another layout. */
+		if (!rs || rs->n * rs->size != sizeof(arg->gp))
+			return -EOPNOTSUPP;
+		ret = regset_get(t, rs, sizeof(arg->gp), &arg->gp);
+		if (ret < 0)
+			return ret;
+		if (ret != sizeof(arg->gp))
+			return -EIO;
 	}
-	buf = kvzalloc(size, GFP_KERNEL_ACCOUNT);
-	if (!buf)
-		return -ENOMEM;
-	ret = regset_get(t, rs, size, buf);
-	if (ret == -ENODEV)
-		ret = -EOPNOTSUPP;
-	if (ret >= 0) {
-		if (copy_to_user(u64_to_user_ptr(arg->xstate), buf, ret)) {
-			ret = -EFAULT;
-		} else {
-			arg->xstate_size = ret;
-			ret = 0;
-		}
+	if (arg->flags & CKPT_REGS_XSTATE) {
+		rs = ckpt_regset(t, NT_X86_XSTATE);
+		if (!rs || !rs->n || rs->n * rs->size > xsize)
+			return -EOPNOTSUPP;
+		ret = regset_get(t, rs, rs->n * rs->size, xbuf);
+		if (ret == -ENODEV)
+			return -EOPNOTSUPP;
+		if (ret < 0)
+			return ret;
+		arg->xstate_size = ret;
 	}
-	kvfree(buf);
-	return ret;
+	return 0;
 }
 
 int ckpt_regs(struct ckpt_session *s, struct ckpt_regs *arg)
 {
-	struct task_struct *root, *t;
+	unsigned int xsize = ckpt_xstate_size;
+	struct task_struct *t;
+	void *xbuf = NULL;
 	struct pid *pid;
 	u32 reason;
 	int ret;
@@ -150,32 +155,46 @@ int ckpt_regs(struct ckpt_session *s, struct ckpt_regs *arg)
 		return -EFAULT;
 	if (!arg->tid || arg->tid > INT_MAX)
 		return -ESRCH;
+	if (arg->flags & CKPT_REGS_XSTATE) {
+		if (!xsize)
+			return -EOPNOTSUPP;
+		if (arg->xstate_size < xsize) {
+			arg->xstate_size = xsize;
+			return -ENOSPC;
+		}
+	}
 
 	pid = find_get_pid(arg->tid);
 	t = pid ? get_pid_task(pid, PIDTYPE_PID) : NULL;
 	put_pid(pid);
 	if (!t)
 		return -ESRCH;
-	root = get_pid_task(s->root, PIDTYPE_PID);
-	ret = -EXDEV;
-	if (!root || !ckpt_in_tree(root, t))
+	ret = -EOPNOTSUPP;	/* io_uring/vhost workers: no user state */
+	if (t->flags & CKPT_PF_WORKER)
 		goto out;
+	/* The checks that may sleep; repeated under the lock below. */
 	ret = ckpt_check_task(s, t, false, &reason);
 	if (ret)
 		goto out;
 	ret = ckpt_wait_off_cpu(t);
 	if (ret)
 		goto out;
-	if (arg->flags & CKPT_REGS_GP) {
-		ret = ckpt_read_gp(t, &arg->gp);
-		if (ret)
+	if (arg->flags & CKPT_REGS_XSTATE) {
+		ret = -ENOMEM;
+		xbuf = kvzalloc(xsize, GFP_KERNEL_ACCOUNT);
+		if (!xbuf)
 			goto out;
 	}
-	if (arg->flags & CKPT_REGS_XSTATE)
-		ret = ckpt_read_xstate(t, arg);
+
+	ckpt_tasklist_read_lock();
+	ret = ckpt_read_regsets(s, t, arg, xbuf, xsize);
+	ckpt_tasklist_read_unlock();
+
+	if (!ret && xbuf &&
+	    copy_to_user(u64_to_user_ptr(arg->xstate), xbuf, arg->xstate_size))
+		ret = -EFAULT;
 out:
-	if (root)
-		put_task_struct(root);
+	kvfree(xbuf);
 	put_task_struct(t);
 	return ret;
 }

@@ -80,7 +80,7 @@ static bool ckpt_walk(struct task_struct *root, ckpt_visit_t visit, void *ctx)
 	for (;;) {
 		if (!visit(p, depth, ctx))
 			return false;
-		for_each_thread(p, t)
+		ckpt_for_each_thread(p, t)
 			if (t != p && !visit(t, depth, ctx))
 				return false;
 
@@ -149,6 +149,8 @@ static bool ckpt_fill_one(struct task_struct *t, u32 depth, void *ctx)
 		flags |= CKPT_TASK_PIDNS_INIT;
 	if (t == f->root)
 		flags |= CKPT_TASK_ROOT;
+	if (t->flags & CKPT_PF_WORKER)
+		flags |= CKPT_TASK_WORKER;
 	r->flags = flags;
 	return true;
 }
@@ -162,16 +164,18 @@ static void ckpt_fill_release(struct ckpt_fill *f)
 	f->count = 0;
 }
 
-/* The root task, pinned, or NULL once it has died. */
-static struct task_struct *ckpt_get_root(struct ckpt_session *s)
+/*
+ * Take tasklist_lock and make sure the root is still there to walk from:
+ * once reaped its thread list is empty and its pid detached.
+ */
+static int ckpt_lock_root(struct task_struct *root, struct ckpt_scan *arg)
 {
-	struct task_struct *root = get_pid_task(s->root, PIDTYPE_PID);
-
-	if (root && (root->flags & PF_EXITING)) {
-		put_task_struct(root);
-		return NULL;
-	}
-	return root;
+	ckpt_tasklist_read_lock();
+	if (!ckpt_process_dead(root))
+		return 0;
+	ckpt_tasklist_read_unlock();
+	arg->err_reason = CKPT_SCAN_ERR_DEAD;
+	return -EAGAIN;
 }
 
 /*
@@ -187,7 +191,8 @@ static int ckpt_collect(struct ckpt_session *s, struct task_struct *root,
 
 	for (attempt = 0; attempt < CKPT_SCAN_RETRIES; attempt++) {
 		n = 0;
-		ckpt_tasklist_read_lock();
+		if (ckpt_lock_root(root, arg))
+			return -EAGAIN;
 		ckpt_walk(root, ckpt_count_one, &n);
 		ckpt_tasklist_read_unlock();
 
@@ -202,12 +207,20 @@ static int ckpt_collect(struct ckpt_session *s, struct task_struct *root,
 		if (!f->tasks || !f->recs) {
 			kvfree(f->tasks);
 			kvfree(f->recs);
+			f->tasks = NULL;
+			f->recs = NULL;
 			return -ENOMEM;
 		}
 		f->capacity = n;
 		f->count = 0;
 
-		ckpt_tasklist_read_lock();
+		if (ckpt_lock_root(root, arg)) {
+			kvfree(f->tasks);
+			kvfree(f->recs);
+			f->tasks = NULL;
+			f->recs = NULL;
+			return -EAGAIN;
+		}
 		if (ckpt_walk(root, ckpt_fill_one, f) && f->count == n) {
 			ckpt_tasklist_read_unlock();
 			return 0;
@@ -242,19 +255,16 @@ int ckpt_scan(struct ckpt_session *s, struct ckpt_scan *arg)
 	if (arg->capacity && !arg->records)
 		return -EFAULT;
 
-	root = ckpt_get_root(s);
+	if (!ckpt_hooks_armed())
+		return -EOPNOTSUPP;
+	root = get_pid_task(s->root, PIDTYPE_PID);
 	if (!root) {
 		arg->err_reason = CKPT_SCAN_ERR_DEAD;
 		return -EAGAIN;
 	}
 	f.root = root;
-	f.ns = task_active_pid_ns(root);
+	f.ns = ns_of_pid(s->root);	/* pinned by the session's pid */
 	f.caller_ns = task_active_pid_ns(current);
-	if (!f.ns) {		/* the root is being reaped */
-		arg->err_reason = CKPT_SCAN_ERR_DEAD;
-		ret = -EAGAIN;
-		goto out_root;
-	}
 
 	ret = ckpt_collect(s, root, &f, arg);
 	if (ret)

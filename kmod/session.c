@@ -11,6 +11,7 @@
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
+#include <linux/suspend.h>
 #include <linux/pid_namespace.h>
 #include <linux/ptrace.h>
 #include <linux/sched/signal.h>
@@ -25,6 +26,7 @@
  */
 static LIST_HEAD(ckpt_sessions);
 static DEFINE_MUTEX(ckpt_sessions_mutex);
+static bool ckpt_suspending;		/* ckpt_sessions_mutex */
 
 /* @t's cgroup on @s's hierarchy.  Caller holds rcu_read_lock(). */
 struct cgroup *ckpt_task_cgroup(const struct ckpt_session *s,
@@ -80,7 +82,7 @@ bool ckpt_guard_attach(struct cgroup *dst, struct task_struct *leader,
 				return true;
 			continue;
 		}
-		for_each_thread(leader, t)
+		ckpt_for_each_thread(leader, t)
 			if (cgroup_is_descendant(ckpt_task_cgroup(s, t), s->cgrp))
 				return true;
 	}
@@ -94,6 +96,12 @@ static bool ckpt_cgroup_self_frozen(const struct ckpt_session *s)
 		return ckpt_v1_self_frozen(s->cgrp);
 	return READ_ONCE(s->cgrp->freezer.freeze) &&
 	       test_bit(CGRP_FROZEN, &s->cgrp->flags);
+}
+
+/* Is @t stopped by the session's freezer (v1 or v2)? */
+bool ckpt_task_is_frozen(const struct ckpt_session *s, struct task_struct *t)
+{
+	return s->v1 ? ckpt_task_frozen_v1(t) : t->frozen;
 }
 
 static bool ckpt_task_in_session_cgroup(const struct ckpt_session *s,
@@ -127,9 +135,7 @@ int ckpt_check_task(const struct ckpt_session *s, struct task_struct *t,
 	}
 	if (!exit_state) {
 		/* A zombie cannot run; anyone else must be frozen. */
-		bool frozen = s->v1 ? ckpt_task_frozen_v1(t) : t->frozen;
-
-		if (!frozen) {
+		if (!ckpt_task_is_frozen(s, t)) {
 			*reason = CKPT_SCAN_ERR_NOT_FROZEN;
 			return -EBUSY;
 		}
@@ -175,11 +181,16 @@ static int ckpt_check_root(const struct ckpt_session *s)
 	struct task_struct *t = get_pid_task(s->root, PIDTYPE_PID);
 	int ret = 0;
 
+	bool dead;
+
 	if (!t)
 		return -ESRCH;
+	rcu_read_lock();
+	dead = ckpt_process_dead(t);
+	rcu_read_unlock();
 	if (!thread_group_leader(t))
 		ret = -EINVAL;
-	else if (t->exit_state || (t->flags & PF_EXITING))
+	else if (dead)
 		ret = -ESRCH;
 	else if (!ckpt_task_in_session_cgroup(s, t))
 		ret = -EXDEV;
@@ -187,6 +198,13 @@ static int ckpt_check_root(const struct ckpt_session *s)
 		ret = -EPERM;
 	put_task_struct(t);
 	return ret;
+}
+
+static int ckpt_check_cgroup_and_root(const struct ckpt_session *s)
+{
+	if (!ckpt_cgroup_self_frozen(s))
+		return -EAGAIN;
+	return ckpt_check_root(s);
 }
 
 static struct pid *ckpt_root_pid(const struct ckpt_begin *arg)
@@ -212,7 +230,7 @@ int ckpt_session_begin(struct ckpt_file *cf, const struct ckpt_begin *arg)
 	lockdep_assert_held(&cf->lock);
 	if (arg->flags & ~CKPT_BEGIN_FLAGS || arg->reserved)
 		return -EINVAL;
-	if (!capable(CAP_CHECKPOINT_RESTORE) && !capable(CAP_SYS_ADMIN))
+	if (!checkpoint_restore_ns_capable(&init_user_ns))
 		return -EPERM;
 	if (cf->session)
 		return -EALREADY;
@@ -236,21 +254,29 @@ int ckpt_session_begin(struct ckpt_file *cf, const struct ckpt_begin *arg)
 		goto err_cgroup;
 	}
 
+	/*
+	 * Check once before publishing, so that a BEGIN bound to fail does
+	 * not make writes on the cgroup fail while it waits in the barrier.
+	 */
+	ret = ckpt_check_cgroup_and_root(s);
+	if (ret)
+		goto err_pid;
+
 	mutex_lock(&ckpt_sessions_mutex);
-	ret = -EBUSY;
-	if (ckpt_sessions_overlap(s->cgrp))
+	ret = -EBUSY;		/* suspend would thaw v1 tasks on 6.12 */
+	if (ckpt_suspending || ckpt_sessions_overlap(s->cgrp))
+		goto err_unlock;
+	ret = -EOPNOTSUPP;
+	if (!ckpt_hooks_armed())
 		goto err_unlock;
 	/*
-	 * Publish first, then wait for the guarded operations that could not
-	 * see it, then check.  From here on, nothing can thaw the cgroup or
+	 * Publish, wait for the guarded operations that could not see it,
+	 * then check again.  From here on, nothing can thaw the cgroup or
 	 * move tasks across its border, so what is checked stays true.
 	 */
 	list_add_rcu(&s->node, &ckpt_sessions);
 	ckpt_hooks_barrier();
-	ret = -EAGAIN;
-	if (!ckpt_cgroup_self_frozen(s))
-		goto err_unpublish;
-	ret = ckpt_check_root(s);
+	ret = ckpt_check_cgroup_and_root(s);
 	if (ret)
 		goto err_unpublish;
 	mutex_unlock(&ckpt_sessions_mutex);
@@ -265,6 +291,7 @@ err_unpublish:
 	return ret;
 err_unlock:
 	mutex_unlock(&ckpt_sessions_mutex);
+err_pid:
 	put_pid(s->root);
 err_cgroup:
 	cgroup_put(s->cgrp);
@@ -287,4 +314,51 @@ int ckpt_session_end(struct ckpt_file *cf)
 	cf->session = NULL;
 	call_rcu(&s->rcu, ckpt_session_free);
 	return 0;
+}
+
+/*
+ * System suspend thaws every frozen task on the way back (thaw_processes),
+ * and on 6.12 that includes tasks a v1 cgroup holds frozen.  A checkpoint
+ * must not be thawed under it, so suspend waits for sessions to end, and
+ * no session begins while the system is suspending.
+ */
+static int ckpt_pm_notify(struct notifier_block *nb, unsigned long action,
+			  void *data)
+{
+	int ret = NOTIFY_OK;
+
+	mutex_lock(&ckpt_sessions_mutex);
+	switch (action) {
+	case PM_SUSPEND_PREPARE:
+	case PM_HIBERNATION_PREPARE:
+	case PM_RESTORE_PREPARE:
+		if (!list_empty(&ckpt_sessions)) {
+			pr_warn("refusing system suspend: checkpoint sessions are active\n");
+			ret = NOTIFY_BAD;
+		} else {
+			ckpt_suspending = true;
+		}
+		break;
+	case PM_POST_SUSPEND:
+	case PM_POST_HIBERNATION:
+	case PM_POST_RESTORE:
+		ckpt_suspending = false;
+		break;
+	}
+	mutex_unlock(&ckpt_sessions_mutex);
+	return ret;
+}
+
+static struct notifier_block ckpt_pm_nb = {
+	.notifier_call = ckpt_pm_notify,
+};
+
+int ckpt_sessions_init(void)
+{
+	return register_pm_notifier(&ckpt_pm_nb);
+}
+
+void ckpt_sessions_exit(void)
+{
+	unregister_pm_notifier(&ckpt_pm_nb);
 }

@@ -106,7 +106,7 @@ static void test_flag_values(void **state)
 	assert_int_equal(CKPT_REGS_XSTATE, 2);
 	assert_int_equal(CKPT_TASK_THREAD | CKPT_TASK_LEADER | CKPT_TASK_ZOMBIE |
 			 CKPT_TASK_SESSION_LEADER | CKPT_TASK_PIDNS_INIT |
-			 CKPT_TASK_ROOT, 0x3f);
+			 CKPT_TASK_ROOT | CKPT_TASK_WORKER, 0x7f);
 	assert_int_equal(CKPT_SCAN_ERR_UNSTABLE, 6);
 }
 

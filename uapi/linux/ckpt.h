@@ -95,6 +95,9 @@ struct ckpt_end {
 #define CKPT_TASK_SESSION_LEADER (1U << 3)	/* pid == sid */
 #define CKPT_TASK_PIDNS_INIT	(1U << 4)	/* pid 1 of its own pid namespace */
 #define CKPT_TASK_ROOT		(1U << 5)	/* the session's root task */
+#define CKPT_TASK_WORKER	(1U << 6)	/* kernel worker thread of the
+						 * process (io_uring, vhost):
+						 * no user state of its own */
 
 struct ckpt_task {
 	__u32 pid;
