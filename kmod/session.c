@@ -89,13 +89,20 @@ bool ckpt_guard_attach(struct cgroup *dst, struct task_struct *leader,
 	return false;
 }
 
-/* Frozen by its own freezer setting, and every task in it frozen. */
+/*
+ * Frozen by its own freezer setting, and every task in it frozen.  v2 sets
+ * CGRP_FROZEN on a cgroup once its own tasks are frozen, even while tasks
+ * of its descendants are still on their way (cgroup_update_frozen() looks
+ * at the cgroup's own tasks only), so every descendant must be frozen too.
+ */
 static bool ckpt_cgroup_self_frozen(const struct ckpt_session *s)
 {
 	if (s->v1)
 		return ckpt_v1_self_frozen(s->cgrp);
 	return READ_ONCE(s->cgrp->freezer.freeze) &&
-	       test_bit(CGRP_FROZEN, &s->cgrp->flags);
+	       test_bit(CGRP_FROZEN, &s->cgrp->flags) &&
+	       READ_ONCE(s->cgrp->freezer.nr_frozen_descendants) ==
+	       READ_ONCE(s->cgrp->nr_descendants);
 }
 
 /* Is @t stopped by the session's freezer (v1 or v2)? */
