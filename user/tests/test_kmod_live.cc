@@ -1,0 +1,116 @@
+// The /dev/ckpt client against the real module.  ckpt.ko loads only in the
+// VM lane (vmtest/), so on a host without /dev/ckpt these tests skip.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "cgroup/cgroup.h"
+#include "cgroup/freeze_guard.h"
+#include "core/fd.h"
+#include "core/parse.h"
+#include "kmod/device.h"
+#include "kmod/session.h"
+#include "test_util.h"
+
+namespace ckpt::kmod {
+namespace {
+
+using cg::Version;
+using test::Sandbox;
+
+#define CKPT_REQUIRE_MODULE()                                                         \
+  if (::access(kDevicePath, F_OK) != 0)                                               \
+  GTEST_SKIP() << "no " << kDevicePath << ": ckpt.ko is not loaded (it loads in the VM lane)"
+
+class KmodLive : public testing::TestWithParam<Version> {};
+
+TEST_P(KmodLive, InfoSpeaksOurAbi) {
+  CKPT_REQUIRE_MODULE();
+  auto dev = Device::open();
+  ASSERT_TRUE(dev) << dev.error().message();
+  auto info = dev->checked_info();
+  ASSERT_TRUE(info) << info.error().message();
+  EXPECT_EQ(info->abi_version, kAbiVersion);
+  EXPECT_GE(info->task_record_size, sizeof(ckpt_task));
+}
+
+TEST_P(KmodLive, ScanAndRegsOfAFrozenTree) {
+  CKPT_REQUIRE_MODULE();
+  CKPT_REQUIRE_HIERARCHY(GetParam(), root);
+  Sandbox sb;
+  auto cg = cg::Cgroup::open(sb.make_cgroup(GetParam()));
+  ASSERT_TRUE(cg);
+  // One process with two threads.
+  test::Child& child = sb.spawn({CKPT_TEST_HELPER, "exec-stuck"});
+  std::string tid_text = test::read_line(child.stdout_r.get());
+  auto tid = parse_int<pid_t>(tid_text);
+  ASSERT_TRUE(tid) << tid_text;
+  ASSERT_TRUE(cg->add_process(child.pid));
+
+  auto dev = Device::open();
+  ASSERT_TRUE(dev);
+  // Not frozen yet: BEGIN refuses with EAGAIN and says why.
+  {
+    auto early = Device::open();
+    ASSERT_TRUE(early);
+    auto s = Session::begin(std::move(*early), cg->dir_fd(), Root::pid(child.pid));
+    ASSERT_FALSE(s);
+    EXPECT_EQ(s.error().code(), EAGAIN) << s.error().message();
+    EXPECT_NE(s.error().message().find("not frozen"), std::string::npos);
+  }
+
+  auto guard = cg::FreezeGuard::freeze(*cg);
+  ASSERT_TRUE(guard) << guard.error().message();
+  Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, child.pid, 0)));
+  ASSERT_TRUE(pidfd.valid());
+  auto s = Session::begin(std::move(*dev), cg->dir_fd(), Root::pidfd(pidfd.get()));
+  ASSERT_TRUE(s) << s.error().message();
+
+  auto tasks = s->scan();
+  ASSERT_TRUE(tasks) << tasks.error().message();
+  ASSERT_EQ(tasks->size(), 2u);
+  const ckpt_task& leader = (*tasks)[0];
+  const ckpt_task& thread = (*tasks)[1];
+  EXPECT_EQ(leader.vpid, static_cast<__u32>(child.pid));
+  EXPECT_TRUE(leader.flags & CKPT_TASK_ROOT);
+  EXPECT_TRUE(leader.flags & CKPT_TASK_LEADER);
+  EXPECT_EQ(thread.vpid, static_cast<__u32>(*tid));
+  EXPECT_EQ(thread.vtgid, static_cast<__u32>(child.pid));
+  EXPECT_TRUE(thread.flags & CKPT_TASK_THREAD);
+  EXPECT_EQ(leader.depth, 0u);
+
+  auto regs = s->regs(*tid, s->info().xstate_size != 0);
+  ASSERT_TRUE(regs) << regs.error().message();
+  EXPECT_NE(regs->gp.ip, 0u);
+  EXPECT_NE(regs->gp.sp, 0u);
+  if (s->info().xstate_size != 0) {
+    EXPECT_GT(regs->xstate.size(), 512u);  // at least the legacy FXSAVE area
+  }
+
+  auto bad = s->regs(0x3ffffff0, false);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message().find("thread"), std::string::npos);
+
+  // While the session holds it, nobody can thaw the cgroup.
+  auto thaw = cg->request_thaw();
+  ASSERT_FALSE(thaw);
+  EXPECT_EQ(thaw.error().code(), EBUSY);
+
+  ASSERT_TRUE(s->end());
+  ASSERT_TRUE(guard->finish(cg::EndAction::thaw));
+  auto st = cg->freezer_status();
+  ASSERT_TRUE(st);
+  EXPECT_FALSE(st->self);
+}
+
+INSTANTIATE_TEST_SUITE_P(Hierarchies, KmodLive, testing::Values(Version::v2, Version::v1_freezer),
+                         [](const testing::TestParamInfo<Version>& i) {
+                           return i.param == Version::v2 ? "v2" : "v1";
+                         });
+
+}  // namespace
+}  // namespace ckpt::kmod
