@@ -15,13 +15,13 @@ TOOLS := $(BUILD)/tools/ckpt-scan $(BUILD)/tools/scan-bench
 SELFTESTS := $(BUILD)/tools/ckpt-selftests
 HOSTTESTS := $(BUILD)/tools/host-uapi $(BUILD)/tools/host-util
 
-.PHONY: all modules tools deps demo check check-host check-vm bench clean help
+.PHONY: all modules tools user deps demo check check-host check-vm bench clean help
 
-all: modules tools
+all: modules tools user
 
 help:
 	@echo "make deps       install the Debian packages the build and tests need"
-	@echo "make            build ckpt.ko for: $(KVERS); and the tools"
+	@echo "make            build ckpt.ko for: $(KVERS); the tools; ckpt-user (build/user)"
 	@echo "make demo       boot a VM, load ckpt.ko, freeze a demo tree, scan it"
 	@echo "make check      all tests: build, host tests, VM selftests on every kernel"
 	@echo "make bench      the scan benchmark in the VM (not a test)"
@@ -54,6 +54,12 @@ $(BUILD)/tools/host-%: tools/hosttests/test_%.c uapi/linux/ckpt.h tools/ckpt-uti
 
 tools: $(TOOLS) $(SELFTESTS) $(HOSTTESTS)
 
+# ckpt-user, the C++ driver (user/, CMake).
+CMAKE_BUILD_TYPE ?= RelWithDebInfo
+user:
+	cmake -S $(TOP)/user -B $(BUILD)/user -DCMAKE_BUILD_TYPE=$(CMAKE_BUILD_TYPE) -DCKPT_WERROR=$(CKPT_WERROR) > /dev/null
+	cmake --build $(BUILD)/user -j$(shell nproc)
+
 demo: deps all
 	$(TOP)/vmtest/run-all --out-base $(BUILD)/vm-demo -- $(TOP)/tools/demo.sh
 
@@ -65,7 +71,7 @@ check-host:
 	$(TOP)/tools/check-host.sh
 
 check-vm:
-	$(TOP)/vmtest/run-all --out-base $(BUILD)/vm-check -- $(TOP)/tools/selftests/run-in-vm.sh
+	$(TOP)/vmtest/run-all --out-base $(BUILD)/vm-check -- $(TOP)/tools/vm-check.sh
 
 bench: all
 	$(TOP)/vmtest/run-all --out-base $(BUILD)/vm-bench -- $(TOP)/tools/bench.sh

@@ -18,4 +18,14 @@ for t in build/tools/host-*; do
 	echo "# $t"
 	"$t" || fail=1
 done
+# ckpt-user's unit and host tests (CTest prints "N% tests passed, N tests
+# failed out of N"; tests that need the module skip here and run in the VM).
+if [ -d build/user ]; then
+	echo "# ckpt-user (ctest)"
+	ctest --test-dir build/user --output-on-failure 2>&1 | tee build/hosttests/ctest.log
+	[ "${PIPESTATUS[0]}" -eq 0 ] || fail=1
+else
+	echo "check-host: build/user missing (run 'make user')"
+	fail=1
+fi
 exit $fail

@@ -1,0 +1,30 @@
+#!/bin/bash
+# The VM half of `make check`, run inside the guest on each kernel: the
+# module selftests, then ckpt-user's tests that need the live module.
+# Each part ends with its own "N passed, N failed" line.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+status=0
+
+tools/selftests/run-in-vm.sh || status=1
+
+gt=build/user/tests/host_tests
+if [ ! -x "$gt" ]; then
+	echo "vm-check: $gt missing (run 'make user' first)"
+	echo "ckpt-user-live: 0 passed, 1 failed"
+	exit 1
+fi
+insmod "${CKPT_KO:-build/$(uname -r)/kmod/ckpt.ko}" || status=1
+log=$(mktemp)
+"$gt" --gtest_filter='*KmodLive*' 2>&1 | tee "$log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+rmmod ckpt || status=1
+p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) tests\{0,1\}\..*/\1/p' "$log")
+f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) tests\{0,1\}, listed below.*/\1/p' "$log")
+s=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) tests\{0,1\}, listed below.*/\1/p' "$log")
+p=${p:-0} f=${f:-0} s=${s:-0}
+# The module is loaded here: a skip means a test could not run.
+[ "$s" -eq 0 ] || { echo "vm-check: $s ckpt-user tests skipped with the module loaded: counted as failed"; f=$((f + s)); status=1; }
+[ "$p" -gt 0 ] || status=1
+echo "ckpt-user-live: $p passed, $f failed"
+exit $status
