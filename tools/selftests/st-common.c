@@ -15,6 +15,7 @@
  * the modlife group), CKPT_ST_ALARM (seconds a test may take, default 300).
  */
 #include <fnmatch.h>
+#include <sched.h>
 #include <pthread.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -48,6 +49,8 @@ static struct {
 	} knobs[ST_MAX_KNOBS];
 	int nknobs;
 	unsigned int seq;
+	cpu_set_t cpus;				/* the runner's affinity */
+	bool cpus_ok;
 } ctx;
 
 static struct ckpt_cg st_base[2];		/* [v1] */
@@ -677,6 +680,8 @@ int st_setup(void **state)
 	(void)state;
 	ctx.seq++;
 	memset(st_shm, 0, sizeof(*st_shm));
+	/* Tests may pin the runner to a CPU: teardown undoes it. */
+	ctx.cpus_ok = !sched_getaffinity(0, sizeof(ctx.cpus), &ctx.cpus);
 	signal(SIGALRM, st_alarm);
 	alarm(a && atoi(a) > 0 ? (unsigned int)atoi(a) : 300);
 	return 0;
@@ -809,6 +814,11 @@ int st_teardown(void **state)
 		rmdir(ctx.mounts[i]);
 	}
 	ctx.nmounts = 0;
+	if (ctx.cpus_ok && sched_setaffinity(0, sizeof(ctx.cpus), &ctx.cpus)) {
+		st_diag("teardown: cannot restore the runner's CPU affinity: %s",
+			st_errname(errno));
+		ret = -1;
+	}
 	alarm(0);
 	return ret;
 }

@@ -7,15 +7,13 @@
  *   EPERM/ACCESS   a caller that may not ptrace the tasks (fd inherited by
  *                  a child that dropped its privileges);
  *   EBUSY/PTRACED  a task of the tree is traced;
+ *   EBUSY/NOT_FROZEN  a task of the cgroup itself not frozen yet, though
+ *                  the cgroup reads frozen (the v2 freezer quirk that
+ *                  abi.md describes), and SCAN working once it froze;
  *   EAGAIN/DEAD    the root was killed (SIGKILL, cgroup.kill);
  *   and a killed non-root task, which is listed as a zombie.
- *
- * EBUSY/NOT_FROZEN is not tested: every task inside a cgroup that BEGIN
- * accepted is frozen (v2 counts ptrace- and job-control-stopped tasks as
- * frozen, v1 freezes them too), a task outside it fails the CGROUP check
- * first, and the session keeps tasks from moving in.  There is no honest
- * way to make a task of the tree unfrozen yet inside from userspace.
  */
+#include <sched.h>
 #include <sys/ptrace.h>
 #include "st.h"
 
@@ -241,6 +239,208 @@ static void scanfail_ptraced_v1(void **state)
 	traced(true);
 }
 
+/* ---- not frozen (v2) ------------------------------------------------------------------------ */
+
+/*
+ * v2 marks a cgroup C frozen when its last sub-cgroup freezes, without
+ * looking at C's own tasks (cgroup_propagate_frozen() in
+ * kernel/cgroup/freezer.c, 6.1 and 6.12).  BEGIN accepts C then, so SCAN's
+ * per-task check is what must notice a task of C itself still on its way to
+ * the freezer trap.
+ *
+ * The root T sits directly in C, pinned to CPU 1, where a SCHED_FIFO busy
+ * loop (outside the cgroups) keeps it from running into the trap; its
+ * children sit in C/sub on CPU 0 and freeze at once.  RT throttling (and
+ * the fair server on 6.12) lets T run for a moment about once a second, so
+ * T's state is checked around BEGIN and SCAN, and an attempt in which T
+ * froze too early is repeated.
+ */
+#define NF_KIDS		2
+#define NF_ATTEMPTS	5
+
+enum { HOG_IDLE, HOG_GO, HOG_SPIN, HOG_STOP };
+
+static void nf_pin(pid_t pid, int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	ST_OK(sched_setaffinity(pid, sizeof(set), &set));
+}
+
+/*
+ * The busy loop: spawned before the tree, so teardown kills it first.  It
+ * idles until told to go, then spins as SCHED_FIFO on CPU 1 until told to
+ * stop, at most 2 s.
+ */
+static void nf_hog(void *arg)
+{
+	struct sched_param rt = { .sched_priority = 10 }, other = { 0 };
+	struct timespec ts = { 0, 1000000 };
+	cpu_set_t set;
+	uint64_t end;
+
+	(void)arg;
+	CPU_ZERO(&set);
+	CPU_SET(1, &set);
+	WL_CHECK(!sched_setaffinity(0, sizeof(set), &set));
+	for (;;) {
+		while (__atomic_load_n(&st_shm->flag, __ATOMIC_SEQ_CST) != HOG_GO)
+			nanosleep(&ts, NULL);
+		WL_CHECK(!sched_setscheduler(0, SCHED_FIFO, &rt));
+		__atomic_store_n(&st_shm->flag, HOG_SPIN, __ATOMIC_SEQ_CST);
+		end = ckpt_now_ms() + 2000;
+		while (__atomic_load_n(&st_shm->flag, __ATOMIC_SEQ_CST) == HOG_SPIN &&
+		       ckpt_now_ms() < end)
+			;
+		WL_CHECK(!sched_setscheduler(0, SCHED_OTHER, &other));
+		__atomic_store_n(&st_shm->flag, HOG_IDLE, __ATOMIC_SEQ_CST);
+	}
+}
+
+static void nf_hog_start(void)
+{
+	uint64_t deadline = ckpt_now_ms() + ST_TIMEOUT_MS;
+
+	__atomic_store_n(&st_shm->flag, HOG_GO, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&st_shm->flag, __ATOMIC_SEQ_CST) != HOG_SPIN) {
+		ST_CHECK(!st_shm->fail_line, "the busy loop failed at line %d: %s",
+			 st_shm->fail_line, st_errname(st_shm->fail_errno));
+		ST_CHECK(ckpt_now_ms() < deadline, "the busy loop did not start");
+		ckpt_sleep_ms(1);
+	}
+}
+
+static void nf_hog_stop(void)
+{
+	uint64_t deadline = ckpt_now_ms() + ST_TIMEOUT_MS;
+	int f = HOG_SPIN;
+
+	__atomic_compare_exchange_n(&st_shm->flag, &f, HOG_STOP, false,
+				    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&st_shm->flag, __ATOMIC_SEQ_CST) != HOG_IDLE) {
+		ST_CHECK(ckpt_now_ms() < deadline, "the busy loop did not stop");
+		ckpt_sleep_ms(1);
+	}
+}
+
+/* Is @pid in the v2 freezer trap? */
+static bool nf_in_trap(pid_t pid)
+{
+	char path[64], wchan[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/wchan", pid);
+	return st_state(pid, 0) == 'S' &&
+	       ckpt_read_file(path, wchan, sizeof(wchan)) >= 0 &&
+	       !strcmp(wchan, "get_signal");
+}
+
+static void nf_root(void *arg)
+{
+	long i;
+
+	(void)arg;
+	for (i = 0; i < NF_KIDS; i++)
+		st_report(K_KID, (int)i, st_wl_fork(NULL, NULL), 0);
+	st_ready();
+	st_idle();
+}
+
+static void scanfail_not_frozen_v2(void **state)
+{
+	struct ckpt_cg *c, *sub;
+	pid_t root, kid;
+	int fd, cgfd, attempt, early = 0, eagain = 0, late = 0, ret = 0, err = 0;
+	bool still = false;
+	uint64_t deadline;
+	struct ckpt_task recs[16], *all;
+	struct ckpt_regs r;
+	struct ckpt_scan s;
+	uint32_t i, n;
+
+	(void)state;
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		st_fail("needs 2 CPUs to hold a task back from the freezer");
+	st_spawn(NULL, nf_hog, NULL);		/* first: killed first */
+	c = st_cg_new(false, "c");
+	sub = st_cg_child(c, "sub");
+	root = st_spawn(c, nf_root, NULL);
+	st_wait_ready(NF_KIDS + 1);
+	nf_pin(0, 0);
+	nf_pin(root, 1);
+	for (i = 0; i < NF_KIDS; i++) {
+		kid = st_find_rep(K_KID, (int)i)->aux;
+		ST_OK(ckpt_cg_attach(sub, kid));
+		nf_pin(kid, 0);
+	}
+	fd = st_dev();
+	cgfd = st_cg_fd(c);
+
+	for (attempt = 1;; attempt++) {
+		ST_CHECK(attempt <= NF_ATTEMPTS,
+			 "no attempt got BEGIN and SCAN done while the root was held back (it froze before BEGIN %d times, between BEGIN and SCAN %d times; BEGIN said EAGAIN %d times)",
+			 early, late, eagain);
+		nf_hog_start();
+		ST_OK(ckpt_cg_write(c, "cgroup.freeze", "1"));
+		/* c's "frozen 1": set by c/sub freezing, not by the root */
+		ST_OK(ckpt_cg2_wait_frozen(c, true, ST_TIMEOUT_MS));
+		if (st_state(root, 0) != 'R') {
+			early++;		/* it got through: again */
+			goto again;
+		}
+		/* The root is not frozen: c/sub made c read frozen. */
+		ST_EQ(ckpt_cg_is_frozen(sub), 1);
+		if (ckpt_ioc_begin(fd, cgfd, root, 0)) {
+			ST_CHECK(errno == EAGAIN, "BEGIN: %s", st_errname(errno));
+			eagain++;		/* the quirk did not show */
+		} else {
+			memset(&s, 0, sizeof(s));
+			errno = 0;
+			ret = ckpt_ioc_scan(fd, recs, ARRAY_SIZE(recs), &s);
+			err = errno;
+			/* Still held back: then SCAN cannot have been right to succeed. */
+			still = st_state(root, 0) == 'R' && !nf_in_trap(root);
+			if (still || ret == -1)
+				break;
+			late++;			/* froze in between: SCAN proves nothing */
+			ST_OK(ckpt_ioc_end(fd));
+		}
+again:
+		nf_hog_stop();
+		ST_OK(ckpt_cg_write(c, "cgroup.freeze", "0"));
+		ST_OK(ckpt_cg2_wait_frozen(c, false, ST_TIMEOUT_MS));
+	}
+	st_diag("attempt %d: root %s after SCAN; earlier attempts: root froze before BEGIN %d, between BEGIN and SCAN %d, BEGIN EAGAIN %d",
+		attempt, still ? "still not frozen" : "frozen", early, late, eagain);
+
+	if (ret != -1 || err != EBUSY)
+		st_fail("SCAN with the root not frozen: expected -1/EBUSY, got %d/%s (err_pid %u, %s)",
+			ret, ret ? st_errname(err) : "no error", s.err_pid,
+			ckpt_scan_err_name(s.err_reason));
+	if (s.err_reason != CKPT_SCAN_ERR_NOT_FROZEN)
+		st_fail("err_reason %s, expected %s",
+			ckpt_scan_err_name(s.err_reason),
+			ckpt_scan_err_name(CKPT_SCAN_ERR_NOT_FROZEN));
+	ST_EQ(s.err_pid, root);
+
+	/* Transient: once the root may run, it freezes, and SCAN works. */
+	nf_hog_stop();
+	deadline = ckpt_now_ms() + ST_TIMEOUT_MS;
+	while (!nf_in_trap(root)) {
+		if (ckpt_now_ms() > deadline) {
+			st_dump_task(root);
+			st_fail("the root did not freeze after the busy loop stopped");
+		}
+		ckpt_sleep_ms(2);
+	}
+	all = st_scan_check(fd, root, &n);
+	ST_EQ(n, NF_KIDS + 1);
+	free(all);
+	ST_OK(ckpt_ioc_regs(fd, root, CKPT_REGS_GP, NULL, 0, &r));
+	ST_OK(ckpt_ioc_end(fd));
+}
+
 /* ---- killed tasks (v2 lets SIGKILL through its freezer) ------------------------------------------ */
 
 static void scanfail_root_killed(void **state)
@@ -314,6 +514,7 @@ static const struct CMUnitTest tests[] = {
 	ST_TEST(scanfail_unprivileged),
 	ST_TEST(scanfail_ptraced_v2),
 	ST_TEST(scanfail_ptraced_v1),
+	ST_TEST(scanfail_not_frozen_v2),
 	ST_TEST(scanfail_root_killed),
 	ST_TEST(scanfail_cgroup_kill),
 	ST_TEST(scanfail_member_killed),
