@@ -2,16 +2,18 @@
 /*
  * ckpt-scan: hold a frozen cgroup in CHECKPOINTING and print its task tree.
  *
- *   ckpt-scan CGROUP_DIR ROOT_PID
+ *   ckpt-scan CGROUP_DIR ROOT_PID [-- COMMAND...]
  *
  * CGROUP_DIR must already be frozen (cgroup.freeze = 1 on v2, or
  * freezer.state = FROZEN on a v1 freezer hierarchy).  The tool begins a
  * session on it, scans the tree below ROOT_PID, prints it, and ends the
- * session: the cgroup is FROZEN again afterwards.  A small helper for the
+ * session: the cgroup is FROZEN again afterwards.  With a COMMAND, it runs
+ * it while the session is held (to see CHECKPOINTING from outside).  A small helper for the
  * demo and for humans; ckpt-user is the real checkpointer.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <linux/ckpt.h>
 #include "ckpt-util.h"
 
@@ -45,8 +47,9 @@ int main(int argc, char **argv)
 	int dev, cg;
 	char *e;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s CGROUP_DIR ROOT_PID\n", argv[0]);
+	if (argc < 3 || (argc > 3 && (strcmp(argv[3], "--") || argc == 4))) {
+		fprintf(stderr, "usage: %s CGROUP_DIR ROOT_PID [-- COMMAND...]\n",
+			argv[0]);
 		return 2;
 	}
 	root = strtoul(argv[2], &e, 10);
@@ -92,6 +95,25 @@ int main(int argc, char **argv)
 	}
 	printf("%u tasks\n", count);
 	free(recs);
+	if (argc > 4) {
+		int st;
+		pid_t c;
+
+		fflush(stdout);
+		c = fork();
+
+		if (c == 0) {
+			execvp(argv[4], argv + 4);
+			perror(argv[4]);
+			_exit(127);
+		}
+		if (c < 0 || waitpid(c, &st, 0) != c) {
+			perror("ckpt-scan: run command");
+			return 1;
+		}
+		printf("(command exited with status %d while the session was held)\n",
+		       WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	}
 	if (ckpt_ioc_end(dev)) {
 		fprintf(stderr, "ckpt-scan: end session: %s\n", strerror(errno));
 		return 1;

@@ -29,6 +29,7 @@ bash -c "echo \$\$ > $cg/cgroup.procs
 	 sleep 600 &
 	 wait" &
 root=$!
+disown
 for _ in $(seq 100); do
 	[ "$(wc -l < "$cg/cgroup.procs")" -ge 8 ] && break
 	sleep 0.1
@@ -38,6 +39,7 @@ echo "== freezing $cg (root pid $root)"
 echo 1 > "$cg/cgroup.freeze"
 until grep -q '^frozen 1' "$cg/cgroup.events"; do sleep 0.05; done
 
-echo "== session: CHECKPOINTING, scanned tree:"
-build/tools/ckpt-scan "$cg" "$root"
+echo "== session: CHECKPOINTING, scanned tree; meanwhile someone tries to thaw:"
+build/tools/ckpt-scan "$cg" "$root" -- bash -c "echo 0 > $cg/cgroup.freeze; \
+	echo \"thaw attempt: \$?\"; grep frozen $cg/cgroup.events"
 echo "== session ended; cgroup.events: $(grep frozen "$cg/cgroup.events")"
