@@ -78,3 +78,86 @@ bench: all
 
 clean:
 	rm -rf $(BUILD)
+
+# ---- installation and packages ---------------------------------------------
+# `make install` for any distribution; `make deb` for Debian.  VERSION must
+# agree with dkms.conf, debian/changelog and user/CMakeLists.txt
+# (tools/check-packages.sh checks it).
+VERSION := 0.1.0
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+INCLUDEDIR ?= $(PREFIX)/include
+SRCDIR ?= $(PREFIX)/src/ckpt-$(VERSION)
+# udev reads only /lib, /usr/lib, /etc and /run, never /usr/local: the rule
+# goes where Debian's `pkg-config --variable=udevdir udev` says, whatever
+# PREFIX is.
+UDEVDIR ?= /lib/udev
+INSTALL ?= install
+
+# The module source, laid out as in the tree (kmod/ beside uapi/, which
+# kmod/Kbuild finds as $(src)/../uapi), with dkms.conf at its top: plain
+# kbuild builds it with M=$(SRCDIR)/kmod, DKMS with `dkms add $(SRCDIR)`.
+KMOD_DIST := $(notdir $(KMOD_SRCS)) Makefile
+
+.PHONY: install install-tools install-src uninstall deb check-packages
+
+install: user install-tools install-src
+
+install-tools:
+	$(INSTALL) -D -m 0755 $(BUILD)/user/src/ckpt-user $(DESTDIR)$(BINDIR)/ckpt-user
+	$(INSTALL) -D -m 0644 Documentation/ckpt-user.1 $(DESTDIR)$(MANDIR)/man1/ckpt-user.1
+	$(INSTALL) -D -m 0644 packaging/60-ckpt.rules $(DESTDIR)$(UDEVDIR)/rules.d/60-ckpt.rules
+	$(INSTALL) -D -m 0644 uapi/linux/ckpt.h $(DESTDIR)$(INCLUDEDIR)/linux/ckpt.h
+
+install-src:
+	$(INSTALL) -d $(DESTDIR)$(SRCDIR)/kmod $(DESTDIR)$(SRCDIR)/uapi/linux
+	$(INSTALL) -m 0644 $(addprefix kmod/,$(KMOD_DIST)) $(DESTDIR)$(SRCDIR)/kmod/
+	$(INSTALL) -m 0644 uapi/linux/ckpt.h $(DESTDIR)$(SRCDIR)/uapi/linux/
+	$(INSTALL) -m 0644 dkms.conf $(DESTDIR)$(SRCDIR)/dkms.conf
+
+# Removes the files install put there; $(SRCDIR) (ckpt-VERSION) is ours as a
+# whole, objects from a build in it included.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/ckpt-user $(DESTDIR)$(MANDIR)/man1/ckpt-user.1 \
+		$(DESTDIR)$(UDEVDIR)/rules.d/60-ckpt.rules $(DESTDIR)$(INCLUDEDIR)/linux/ckpt.h
+	rm -rf $(DESTDIR)$(SRCDIR)
+
+# Both .debs (and the .buildinfo/.changes) in $(BUILD)/deb/.  The build runs
+# in a copy of the tree (without build/ and .git), so the checkout is left
+# untouched and dpkg-buildpackage's "../" is $(BUILD)/deb.
+DEB_OUT := $(BUILD)/deb
+deb:
+	rm -rf $(DEB_OUT) && mkdir -p $(DEB_OUT)/ckpt-$(VERSION)
+	tar -C $(TOP) --exclude=./build --exclude=./.git -cf - . | tar -C $(DEB_OUT)/ckpt-$(VERSION) -xf -
+	cd $(DEB_OUT)/ckpt-$(VERSION) && DEB_BUILD_OPTIONS="parallel=2 $(DEB_BUILD_OPTIONS)" \
+		dpkg-buildpackage -us -uc -b
+	rm -rf $(DEB_OUT)/ckpt-$(VERSION)
+	@ls $(DEB_OUT)/*.deb
+
+# Needs root: installs, tests (in a VM per kernel) and purges the packages.
+check-packages: tools
+	$(TOP)/tools/check-packages.sh
+
+# ---- ioctl fuzzer and race tests (issue 6, sections 3 and 5) ----------------
+FUZZ_TOOLS := $(BUILD)/tools/ckpt-fuzz $(BUILD)/tools/ckpt-races
+FUZZ_CALLS ?= 1000000
+
+$(BUILD)/tools/ckpt-fuzz: tools/fuzz/ckpt-fuzz.c tools/fuzz/fz-common.h uapi/linux/ckpt.h tools/ckpt-util.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_TOOLS) -Itools -Itools/fuzz -o $@ $< -lpthread
+
+$(BUILD)/tools/ckpt-races: tools/races/ckpt-races.c tools/fuzz/fz-common.h uapi/linux/ckpt.h tools/ckpt-util.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_TOOLS) -Itools -Itools/fuzz -o $@ $< -lpthread
+
+tools: $(FUZZ_TOOLS)
+
+.PHONY: fuzz
+# Long mode, for humans: >= 1,000,000 fuzzer calls and 2000 iterations of
+# each race test on every target kernel (about 10-15 min per kernel in TCG).
+fuzz: modules $(FUZZ_TOOLS)
+	CKPT_FUZZ_CALLS=$(FUZZ_CALLS) CKPT_RACE_ITERS=2000 \
+	$(TOP)/vmtest/run-all --out-base $(BUILD)/vm-fuzz --timeout 86400 -- \
+		$(TOP)/tools/fuzz/run-in-vm.sh --long

@@ -60,6 +60,18 @@ static inline bool ckpt_process_dead(struct task_struct *leader)
 	       (leader->exit_state && thread_group_empty(leader));
 }
 
+/*
+ * Is @t on its way out?  A SIGKILLed v2-frozen task leaves the freezer
+ * (t->frozen cleared) before do_exit() sets PF_EXITING: the pending kill
+ * or the group exit says it is dying, not thawed.  Caller holds a
+ * reference on @t (which keeps ->signal).
+ */
+static inline bool ckpt_task_dying(struct task_struct *t)
+{
+	return (t->flags & PF_EXITING) || __fatal_signal_pending(t) ||
+	       (READ_ONCE(t->signal->flags) & SIGNAL_GROUP_EXIT);
+}
+
 /* session.c */
 int ckpt_sessions_init(void);
 void ckpt_sessions_exit(void);

@@ -105,7 +105,7 @@ static int ckpt_read_regsets(const struct ckpt_session *s,
 	const struct user_regset *rs;
 	int ret;
 
-	if (!pid_alive(t) || t->exit_state || (t->flags & PF_EXITING) ||
+	if (!pid_alive(t) || t->exit_state || ckpt_task_dying(t) ||
 	    !pid_task(s->root, PIDTYPE_PID))
 		return -EAGAIN;
 	if (!ckpt_in_tree(s, t))

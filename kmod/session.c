@@ -131,7 +131,7 @@ int ckpt_check_task(const struct ckpt_session *s, struct task_struct *t,
 {
 	int exit_state = READ_ONCE(t->exit_state);
 
-	if (exit_state == EXIT_DEAD || (!exit_state && (t->flags & PF_EXITING)) ||
+	if (exit_state == EXIT_DEAD || (!exit_state && ckpt_task_dying(t)) ||
 	    (exit_state && !allow_zombie)) {
 		*reason = CKPT_SCAN_ERR_DEAD;
 		return -EAGAIN;

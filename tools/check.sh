@@ -28,8 +28,9 @@ fi
 passed=$((passed + hp)) failed=$((failed + hf))
 echo "check-host: $hp passed, $hf failed"
 
-# The VM: the module selftests and ckpt-user's live-module tests, on every
-# target kernel; each part prints a "N passed, N failed" line.
+# The VM: the module selftests, fuzzer, race tests and ckpt-user's
+# live-module tests, on every target kernel; each part prints a
+# "N passed, N failed" line.
 vmtest/run-all --out-base "$out/vm" -- tools/vm-check.sh || status=1
 for d in "$out"/vm/*/; do
 	k=$(basename "$d")
@@ -42,7 +43,7 @@ for d in "$out"/vm/*/; do
 		failed=$((failed + 1)) status=1 ;;
 	esac
 	lines=$(grep -E '^([A-Za-z0-9_-]+: )?[0-9]+ passed, [0-9]+ failed' "$d/output.log" 2>/dev/null)
-	if [ "$(printf '%s\n' "$lines" | grep -c passed)" -lt 2 ]; then
+	if [ "$(printf '%s\n' "$lines" | grep -c passed)" -lt 4 ]; then
 		echo "check-vm: $k: a summary line is missing (guest died or the run was cut short)"
 		failed=$((failed + 1)) status=1
 	fi
@@ -54,6 +55,21 @@ for d in "$out"/vm/*/; do
 		passed=$((passed + p)) failed=$((failed + f))
 	done <<<"$lines"
 done
+# The packages: build both .debs, install them (DKMS builds ckpt.ko for
+# each kernel), load the DKMS module in a VM per kernel, purge, and build
+# from `make install`'s source with plain kbuild.
+tools/check-packages.sh 2>&1 | tee "$out/packages.log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+line=$(grep -E '^check-packages: [0-9]+ passed, [0-9]+ failed' "$out/packages.log" | tail -n1)
+if [ -n "$line" ]; then
+	line=${line#*: }
+	p=${line%% passed*} f=${line#*passed, } f=${f%% failed*}
+	passed=$((passed + p)) failed=$((failed + f))
+else
+	echo "check-packages: no summary line"
+	failed=$((failed + 1)) status=1
+fi
+
 [ "$failed" -eq 0 ] || status=1
 echo "check: $passed passed, $failed failed"
 exit $status

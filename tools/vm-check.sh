@@ -1,12 +1,17 @@
 #!/bin/bash
 # The VM half of `make check`, run inside the guest on each kernel: the
-# module selftests, then ckpt-user's tests that need the live module.
+# module selftests, the fuzzer and race tests, then ckpt-user's tests that
+# need the live module.
 # Each part ends with its own "N passed, N failed" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 status=0
 
 tools/selftests/run-in-vm.sh || status=1
+# The ioctl fuzzer (200,000 calls, seeded: the seed is printed) and the
+# race tests (200 iterations each); each loads and unloads the module.
+tools/fuzz/run-in-vm.sh || status=1
+tools/races/run-in-vm.sh || status=1
 
 gt=build/user/tests/host_tests
 if [ ! -x "$gt" ]; then
