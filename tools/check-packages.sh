@@ -167,6 +167,19 @@ if [ -n "$k1" ]; then
 	check "no ckpt build was attempted for $fake" test ! -e "/var/lib/dkms/ckpt/$version/$fake"
 fi
 
+# dkms uninstall and install by hand, on one kernel: the module goes away
+# and comes back (apt used add/build/install; purge will use remove).
+if [ -n "$k1" ]; then
+	dkms uninstall -m ckpt -v "$version" -k "$k1" >"$tmp/dkms-un.log" 2>&1
+	check "dkms uninstall for $k1" test $? = 0
+	check "$k1: no ckpt.ko in updates/ after dkms uninstall" \
+		test -z "$(ls /lib/modules/"$k1"/updates/dkms/ckpt.ko* 2>/dev/null)"
+	dkms install -m ckpt -v "$version" -k "$k1" >"$tmp/dkms-in.log" 2>&1
+	check "dkms install for $k1 again" test $? = 0
+	check "$k1: ckpt.ko back in updates/" \
+		test -n "$(ls /lib/modules/"$k1"/updates/dkms/ckpt.ko* 2>/dev/null)"
+fi
+
 # ---- 3. the VM, per kernel -----------------------------------------------------
 for k in $kvers; do
 	say "$k: booting the VM on the DKMS-installed module"
