@@ -161,3 +161,19 @@ fuzz: modules $(FUZZ_TOOLS)
 	CKPT_FUZZ_CALLS=$(FUZZ_CALLS) CKPT_RACE_ITERS=2000 \
 	$(TOP)/vmtest/run-all --out-base $(BUILD)/vm-fuzz --timeout 86400 -- \
 		$(TOP)/tools/fuzz/run-in-vm.sh --long
+
+# ---- the debug-kernel lane (issue 6) -----------------------------------------
+# A small KASAN + lockdep + kmemleak + fault-injection kernel built from
+# Debian's linux-source-$(DEBUG_SERIES) with vmtest/debug/debug.config, cached
+# in $${CKPT_DEBUG_CACHE:-/var/cache/ckpt-debug-kernel} (about 6 min cold).
+# check-debug builds ckpt.ko against it (build/KRELEASE/kmod, CKPT_WERROR)
+# and runs the whole selftest suite on it, then a kmemleak scan.
+DEBUG_SERIES ?= 6.12
+.PHONY: debug-kernel check-debug
+
+debug-kernel:
+	$(TOP)/tools/install-deps debug
+	$(TOP)/vmtest/debug/build-kernel $(DEBUG_SERIES)
+
+check-debug: debug-kernel $(SELFTESTS)
+	BUILD=$(BUILD) CKPT_WERROR=$(CKPT_WERROR) $(TOP)/vmtest/debug/check-debug $(DEBUG_SERIES)
