@@ -25,6 +25,11 @@ help:
 	@echo "make demo       boot a VM, load ckpt.ko, freeze a demo tree, scan it"
 	@echo "make check      all tests: build, host tests, VM selftests on every kernel"
 	@echo "make bench      the scan benchmark in the VM (not a test)"
+	@echo "make fuzz       long fuzz and race runs in the VM (make check runs short ones)"
+	@echo "make deb        Debian packages ckpt-dkms and ckpt-tools in build/deb"
+	@echo "make install    ckpt-user, man page, udev rule, header, module source (PREFIX, DESTDIR)"
+	@echo "make check-packages   build, install, test in the VM and purge the packages (root)"
+	@echo "make check-debug      the selftests on a KASAN+lockdep+kmemleak kernel (not in check yet)"
 
 deps:
 	$(TOP)/tools/install-deps
