@@ -17,7 +17,7 @@ long=0
 if [ "${1:-}" = --long ]; then long=1; shift; fi
 bin=${CKPT_FUZZ:-$top/build/tools/ckpt-fuzz}
 [ -x "$bin" ] || { echo "$name: $bin missing"; echo "$name: 0 passed, 1 failed"; exit 1; }
-. "$top/tools/fuzz/vm-env.sh"
+. "$top/tools/vm-env.sh"
 
 calls=${CKPT_FUZZ_CALLS:-200000}
 [ $long = 1 ] && calls=${CKPT_FUZZ_CALLS:-1000000}

@@ -16,7 +16,7 @@ long=0
 if [ "${1:-}" = --long ]; then long=1; shift; fi
 bin=${CKPT_RACES:-$top/build/tools/ckpt-races}
 [ -x "$bin" ] || { echo "$name: $bin missing"; echo "$name: 0 passed, 1 failed"; exit 1; }
-. "$top/tools/fuzz/vm-env.sh"
+. "$top/tools/vm-env.sh"
 
 iters=${CKPT_RACE_ITERS:-200}
 [ $long = 1 ] && iters=${CKPT_RACE_ITERS:-2000}

@@ -24,11 +24,6 @@ set -u
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 2
-kver=$(uname -r)
-CKPT_KO=${CKPT_KO:-$top/build/$kver/kmod/ckpt.ko}
-CKPT_CGROUP2=${CKPT_CGROUP2:-/sys/fs/cgroup}
-CKPT_FREEZER=${CKPT_FREEZER:-/run/ckpt-freezer}
-export CKPT_KO CKPT_CGROUP2 CKPT_FREEZER
 bin=${CKPT_SELFTESTS:-$top/build/tools/ckpt-selftests}
 t0=$(date +%s)
 
@@ -39,37 +34,9 @@ die() {
 	exit 1
 }
 
-[ "$(id -u)" = 0 ] || die "must run as root"
 [ -x "$bin" ] || die "$bin not found: run 'make tools'"
-[ -r "$CKPT_KO" ] || die "$CKPT_KO not found: run 'make modules'"
-
-# ---- cgroups ------------------------------------------------------------
-if [ "$(stat -f -c %T "$CKPT_CGROUP2" 2>/dev/null)" != cgroup2fs ]; then
-	mkdir -p "$CKPT_CGROUP2" &&
-		mount -t cgroup2 cgroup2 "$CKPT_CGROUP2" ||
-		die "cannot mount cgroup2 at $CKPT_CGROUP2"
-fi
-# A v1 mount with the freezer controller at $CKPT_FREEZER?
-if ! awk -v m="$CKPT_FREEZER" '
-	{ for (i = 7; i <= NF && $i != "-"; i++); }
-	$5 == m && $(i + 1) == "cgroup" && $(i + 3) ~ /(^|,)freezer(,|$)/ { f = 1 }
-	END { exit !f }' /proc/self/mountinfo; then
-	mkdir -p "$CKPT_FREEZER" &&
-		mount -t cgroup -o freezer freezer "$CKPT_FREEZER" ||
-		die "cannot mount a v1 freezer hierarchy at $CKPT_FREEZER"
-fi
-
-# Room for the 10,000-task test (it raises threads-max itself if needed).
-pid_max=$(cat /proc/sys/kernel/pid_max)
-[ "$pid_max" -ge 4194304 ] || echo 4194304 >/proc/sys/kernel/pid_max
-
-# ---- the module ------------------------------------------------------------
-if [ -e /sys/module/ckpt ]; then
-	say "ckpt is already loaded; reloading $CKPT_KO"
-	rmmod ckpt || die "cannot unload the loaded ckpt"
-fi
-insmod "$CKPT_KO" || die "insmod $CKPT_KO failed"
-[ -c /dev/ckpt ] || die "/dev/ckpt did not appear"
+# cgroup mounts, pid_max (room for the 10,000-task test), a fresh ckpt.ko
+. "$top/tools/vm-env.sh"
 
 # ---- the tests -----------------------------------------------------------------
 out=${VMTEST_OUT:-}

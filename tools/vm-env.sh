@@ -1,17 +1,22 @@
 # SPDX-License-Identifier: GPL-2.0
-# Sourced by tools/fuzz/run-in-vm.sh and tools/races/run-in-vm.sh: cgroup
-# mounts, pid_max, and a fresh load of ckpt.ko.  Expects $name and $top.
+# Sourced (POSIX sh) by the guest-side runners: tools/selftests/run-in-vm.sh,
+# tools/fuzz/run-in-vm.sh and tools/races/run-in-vm.sh.  Mounts cgroup v2
+# and a v1 freezer hierarchy if missing, makes room for large trees
+# (pid_max), and loads a fresh ckpt.ko.  Expects $top; a runner may define
+# die() first, otherwise it prints "$name: 0 passed, 1 failed".
 kver=$(uname -r)
 CKPT_KO=${CKPT_KO:-$top/build/$kver/kmod/ckpt.ko}
 CKPT_CGROUP2=${CKPT_CGROUP2:-/sys/fs/cgroup}
 CKPT_FREEZER=${CKPT_FREEZER:-/run/ckpt-freezer}
 export CKPT_KO CKPT_CGROUP2 CKPT_FREEZER
 
-die() {
-	echo "# $name: $*"
-	echo "$name: 0 passed, 1 failed"
-	exit 1
-}
+if ! command -v die >/dev/null 2>&1; then
+	die() {
+		echo "# $name: $*"
+		echo "$name: 0 passed, 1 failed"
+		exit 1
+	}
+fi
 
 [ "$(id -u)" = 0 ] || die "must run as root"
 [ -r "$CKPT_KO" ] || die "$CKPT_KO not found: run 'make modules'"
