@@ -5,7 +5,9 @@
  *   main.c     module init/exit, /dev/ckpt, ioctl argument handling
  *   session.c  sessions and the CHECKPOINTING state (guard predicates)
  *   scan.c     the DFS scan of a session's task tree
- *   regs.c     registers of a frozen thread through the regset interface
+ *   regs.c     registers of a frozen thread through the regset interface,
+ *              and the lookup and checks of every per-thread command
+ *   thread.c   signal actions and per-thread state of a frozen thread
  *   hooks.c    every touch point with kernel internals (symbols, probes)
  */
 #ifndef _CKPT_H
@@ -94,6 +96,14 @@ int ckpt_scan(struct ckpt_session *s, struct ckpt_scan *arg);
 int ckpt_regs_init(void);
 u32 ckpt_regs_xstate_size(void);
 int ckpt_regs(struct ckpt_session *s, struct ckpt_regs *arg);
+int ckpt_get_thread(const struct ckpt_session *s, u32 tid,
+		    struct task_struct **tp);
+int ckpt_thread_recheck(const struct ckpt_session *s, struct task_struct *t);
+bool ckpt_thread_is_64bit(struct task_struct *t);
+
+/* thread.c */
+int ckpt_sigactions(struct ckpt_session *s, struct ckpt_sigactions *arg);
+int ckpt_thread(struct ckpt_session *s, struct ckpt_thread *arg);
 
 /* hooks.c */
 int ckpt_hooks_init(void);

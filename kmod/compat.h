@@ -87,5 +87,41 @@ static inline unsigned long ckpt_kprobe_to_entry(unsigned long addr)
 }
 #endif
 
+/*
+ * A task's registered rseq area (kernel/rseq.c).  6.1 keeps the pointer and
+ * the signature; the length is implied: sys_rseq() accepts only
+ * sizeof(struct rseq) (32, the original size).  6.3 made the area
+ * extensible and records the length in task_struct.rseq_len (6.12).
+ * Without CONFIG_RSEQ nothing is registered.  Callers read a frozen task.
+ */
+static inline u64 ckpt_task_rseq(struct task_struct *t)
+{
+#ifdef CONFIG_RSEQ
+	return (u64)(unsigned long)t->rseq;
+#else
+	return 0;
+#endif
+}
+
+static inline u32 ckpt_task_rseq_len(struct task_struct *t)
+{
+#if !defined(CONFIG_RSEQ)
+	return 0;
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	return t->rseq_len;
+#else
+	return t->rseq ? sizeof(struct rseq) : 0;
+#endif
+}
+
+static inline u32 ckpt_task_rseq_sig(struct task_struct *t)
+{
+#ifdef CONFIG_RSEQ
+	return t->rseq_sig;
+#else
+	return 0;
+#endif
+}
+
 #endif /* __ASSEMBLY__ */
 #endif /* _CKPT_COMPAT_H */

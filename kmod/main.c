@@ -17,13 +17,17 @@
 #include <linux/uaccess.h>
 #include "ckpt.h"
 
-static_assert(sizeof(struct ckpt_info) == CKPT_INFO_SIZE_VER0);
+static_assert(sizeof(struct ckpt_info) == CKPT_INFO_SIZE_VER1);
 static_assert(sizeof(struct ckpt_begin) == CKPT_BEGIN_SIZE_VER0);
 static_assert(sizeof(struct ckpt_end) == CKPT_END_SIZE_VER0);
 static_assert(sizeof(struct ckpt_task) == CKPT_TASK_SIZE_VER0);
 static_assert(sizeof(struct ckpt_scan) == CKPT_SCAN_SIZE_VER0);
 static_assert(sizeof(struct ckpt_gpregs) == CKPT_GPREGS_SIZE);
 static_assert(sizeof(struct ckpt_regs) == CKPT_REGS_SIZE_VER0);
+static_assert(sizeof(struct ckpt_sigaction) == CKPT_SIGACTION_SIZE);
+static_assert(sizeof(struct ckpt_sigactions) == CKPT_SIGACTIONS_SIZE_VER0);
+static_assert(sizeof(struct ckpt_thread) == CKPT_THREAD_SIZE_VER0);
+static_assert(offsetof(struct ckpt_info, commands) == CKPT_INFO_SIZE_VER0);
 
 union ckpt_ioctl_arg {
 	struct ckpt_info info;
@@ -31,6 +35,8 @@ union ckpt_ioctl_arg {
 	struct ckpt_end end;
 	struct ckpt_scan scan;
 	struct ckpt_regs regs;
+	struct ckpt_sigactions sigactions;
+	struct ckpt_thread thread;
 };
 
 static int ckpt_info(struct ckpt_file *cf, union ckpt_ioctl_arg *a)
@@ -45,6 +51,15 @@ static int ckpt_info(struct ckpt_file *cf, union ckpt_ioctl_arg *a)
 	info->regs_flags = CKPT_REGS_FLAGS;
 	info->task_record_size = sizeof(struct ckpt_task);
 	info->xstate_size = ckpt_regs_xstate_size();
+	info->commands = CKPT_CMD_BIT(CKPT_IOC_INFO) |
+			 CKPT_CMD_BIT(CKPT_IOC_BEGIN) |
+			 CKPT_CMD_BIT(CKPT_IOC_END) |
+			 CKPT_CMD_BIT(CKPT_IOC_SCAN) |
+			 CKPT_CMD_BIT(CKPT_IOC_REGS) |
+			 CKPT_CMD_BIT(CKPT_IOC_SIGACTIONS) |
+			 CKPT_CMD_BIT(CKPT_IOC_THREAD);
+	info->sigactions_flags = 0;
+	info->thread_flags = 0;
 	return 0;
 }
 
@@ -74,6 +89,17 @@ static int ckpt_regs_ioctl(struct ckpt_file *cf, union ckpt_ioctl_arg *a)
 	return ckpt_regs(cf->session, &a->regs);
 }
 
+/* These two clear their out fields even without a session: NULL is ENOENT. */
+static int ckpt_sigactions_ioctl(struct ckpt_file *cf, union ckpt_ioctl_arg *a)
+{
+	return ckpt_sigactions(cf->session, &a->sigactions);
+}
+
+static int ckpt_thread_ioctl(struct ckpt_file *cf, union ckpt_ioctl_arg *a)
+{
+	return ckpt_thread(cf->session, &a->thread);
+}
+
 static const struct ckpt_cmd {
 	unsigned int cmd;		/* as defined, with the VER0 size */
 	unsigned int size_ver0;
@@ -85,6 +111,10 @@ static const struct ckpt_cmd {
 	{ CKPT_IOC_END, CKPT_END_SIZE_VER0, sizeof(struct ckpt_end), ckpt_end },
 	{ CKPT_IOC_SCAN, CKPT_SCAN_SIZE_VER0, sizeof(struct ckpt_scan), ckpt_scan_ioctl },
 	{ CKPT_IOC_REGS, CKPT_REGS_SIZE_VER0, sizeof(struct ckpt_regs), ckpt_regs_ioctl },
+	{ CKPT_IOC_SIGACTIONS, CKPT_SIGACTIONS_SIZE_VER0,
+	  sizeof(struct ckpt_sigactions), ckpt_sigactions_ioctl },
+	{ CKPT_IOC_THREAD, CKPT_THREAD_SIZE_VER0, sizeof(struct ckpt_thread),
+	  ckpt_thread_ioctl },
 };
 
 static const struct ckpt_cmd *ckpt_find_cmd(unsigned int cmd)

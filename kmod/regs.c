@@ -93,6 +93,68 @@ static const struct user_regset *ckpt_regset(struct task_struct *t,
 }
 
 /*
+ * Look up thread @tid (caller's pid namespace) for a per-thread command
+ * (REGS, SIGACTIONS, THREAD) and run the checks that may sleep.  On
+ * success *@tp holds a reference the caller puts.  The caller repeats the
+ * cheap checks under tasklist_lock with ckpt_thread_recheck().
+ */
+int ckpt_get_thread(const struct ckpt_session *s, u32 tid,
+		    struct task_struct **tp)
+{
+	struct task_struct *t;
+	struct pid *pid;
+	u32 reason;
+	int ret;
+
+	if (!tid || tid > INT_MAX)
+		return -ESRCH;
+	pid = find_get_pid(tid);
+	t = pid ? get_pid_task(pid, PIDTYPE_PID) : NULL;
+	put_pid(pid);
+	if (!t)
+		return -ESRCH;
+	ret = -EOPNOTSUPP;	/* io_uring/vhost workers: no user state */
+	if (t->flags & CKPT_PF_WORKER)
+		goto err;
+	ret = ckpt_check_task(s, t, false, &reason);
+	if (ret)
+		goto err;
+	*tp = t;
+	return 0;
+err:
+	put_task_struct(t);
+	return ret;
+}
+
+/*
+ * The checks of ckpt_get_thread() again, under tasklist_lock, where they
+ * hold until the lock is dropped: the thread is alive (so ->sighand and the
+ * kernel stack stay, see below), in the session's tree and frozen.
+ */
+int ckpt_thread_recheck(const struct ckpt_session *s, struct task_struct *t)
+{
+	if (!pid_alive(t) || t->exit_state || ckpt_task_dying(t) ||
+	    !pid_task(s->root, PIDTYPE_PID))
+		return -EAGAIN;
+	if (!ckpt_in_tree(s, t))
+		return -EXDEV;
+	if (!ckpt_task_is_frozen(s, t))
+		return -EBUSY;
+	return 0;
+}
+
+/*
+ * Is @t a 64-bit (x86_64 ABI) task?  The regset view follows the saved
+ * user CS in pt_regs; caller holds tasklist_lock (see ckpt_read_regsets).
+ */
+bool ckpt_thread_is_64bit(struct task_struct *t)
+{
+	const struct user_regset *rs = ckpt_regset(t, NT_PRSTATUS);
+
+	return rs && rs->n * rs->size == sizeof(struct ckpt_gpregs);
+}
+
+/*
  * Read the regsets.  Runs under tasklist_lock: a task reference does not
  * keep the kernel stack (and so pt_regs) alive, but a task cannot finish
  * exiting, and free its stack, without taking tasklist_lock for write in
@@ -105,13 +167,9 @@ static int ckpt_read_regsets(const struct ckpt_session *s,
 	const struct user_regset *rs;
 	int ret;
 
-	if (!pid_alive(t) || t->exit_state || ckpt_task_dying(t) ||
-	    !pid_task(s->root, PIDTYPE_PID))
-		return -EAGAIN;
-	if (!ckpt_in_tree(s, t))
-		return -EXDEV;
-	if (!ckpt_task_is_frozen(s, t))
-		return -EBUSY;
+	ret = ckpt_thread_recheck(s, t);
+	if (ret)
+		return ret;
 	if (READ_ONCE(t->on_cpu))
 		return -EAGAIN;
 
@@ -145,8 +203,6 @@ int ckpt_regs(struct ckpt_session *s, struct ckpt_regs *arg)
 	unsigned int xsize = ckpt_xstate_size;
 	struct task_struct *t;
 	void *xbuf = NULL;
-	struct pid *pid;
-	u32 reason;
 	int ret;
 
 	if (!arg->flags || (arg->flags & ~CKPT_REGS_FLAGS) || arg->reserved)
@@ -164,18 +220,10 @@ int ckpt_regs(struct ckpt_session *s, struct ckpt_regs *arg)
 		}
 	}
 
-	pid = find_get_pid(arg->tid);
-	t = pid ? get_pid_task(pid, PIDTYPE_PID) : NULL;
-	put_pid(pid);
-	if (!t)
-		return -ESRCH;
-	ret = -EOPNOTSUPP;	/* io_uring/vhost workers: no user state */
-	if (t->flags & CKPT_PF_WORKER)
-		goto out;
 	/* The checks that may sleep; repeated under the lock below. */
-	ret = ckpt_check_task(s, t, false, &reason);
+	ret = ckpt_get_thread(s, arg->tid, &t);
 	if (ret)
-		goto out;
+		return ret;
 	ret = ckpt_wait_off_cpu(t);
 	if (ret)
 		goto out;

@@ -32,14 +32,15 @@
 #include "fz-common.h"
 
 #define NSLOT		12
-#define NHIST		6	/* INFO BEGIN END SCAN REGS unknown */
+#define NCMD		7	/* INFO BEGIN END SCAN REGS SIGACTIONS THREAD */
+#define NHIST		(NCMD + 1)	/* and unknown */
 #define MAXERR		134
 #define ARENA_PAGES	5	/* RW, then one guard page */
 #define REC_PAGES	16
 #define XS_PAGES	4
 
 static const char *const cmd_names[NHIST] = {
-	"INFO", "BEGIN", "END", "SCAN", "REGS", "other"
+	"INFO", "BEGIN", "END", "SCAN", "REGS", "SIGACT", "THREAD", "other"
 };
 
 struct shared {
@@ -223,17 +224,20 @@ static uint64_t make_ptr(struct worker *w, enum ptrkind k, uint8_t *base,
 	return 0;
 }
 
-static const uint32_t ver0[5] = {
+static const uint32_t ver0[NCMD] = {
 	CKPT_INFO_SIZE_VER0, CKPT_BEGIN_SIZE_VER0, CKPT_END_SIZE_VER0,
-	CKPT_SCAN_SIZE_VER0, CKPT_REGS_SIZE_VER0,
+	CKPT_SCAN_SIZE_VER0, CKPT_REGS_SIZE_VER0, CKPT_SIGACTIONS_SIZE_VER0,
+	CKPT_THREAD_SIZE_VER0,
 };
-static const uint32_t ksz[5] = {
+static const uint32_t ksz[NCMD] = {
 	sizeof(struct ckpt_info), sizeof(struct ckpt_begin),
 	sizeof(struct ckpt_end), sizeof(struct ckpt_scan),
-	sizeof(struct ckpt_regs),
+	sizeof(struct ckpt_regs), sizeof(struct ckpt_sigactions),
+	sizeof(struct ckpt_thread),
 };
-static const unsigned int cmds[5] = {
+static const unsigned int cmds[NCMD] = {
 	CKPT_IOC_INFO, CKPT_IOC_BEGIN, CKPT_IOC_END, CKPT_IOC_SCAN, CKPT_IOC_REGS,
+	CKPT_IOC_SIGACTIONS, CKPT_IOC_THREAD,
 };
 
 static bool errno_documented(int c, int e)
@@ -246,10 +250,15 @@ static bool errno_documented(int c, int e)
 		EOPNOTSUPP, ENOMEM, EINTR, EBUSY, EXDEV, EPERM, E2BIG };
 	static const int regs[] = { EINVAL, ENOENT, ESRCH, EXDEV, EBUSY, EPERM,
 		EAGAIN, ENOSPC, EOPNOTSUPP, EFAULT, E2BIG };
-	static const struct { const int *v; size_t n; } t[5] = {
+	static const int sigact[] = { EINVAL, ENOENT, ESRCH, EXDEV, EBUSY,
+		EPERM, EAGAIN, ENOSPC, EOPNOTSUPP, EFAULT, ENOMEM, E2BIG };
+	static const int thread[] = { EINVAL, ENOENT, ESRCH, EXDEV, EBUSY,
+		EPERM, EAGAIN, EOPNOTSUPP, EFAULT, E2BIG };
+	static const struct { const int *v; size_t n; } t[NCMD] = {
 		{ info, ARRAY_SIZE(info) }, { begin, ARRAY_SIZE(begin) },
 		{ end, ARRAY_SIZE(end) }, { scan, ARRAY_SIZE(scan) },
-		{ regs, ARRAY_SIZE(regs) },
+		{ regs, ARRAY_SIZE(regs) }, { sigact, ARRAY_SIZE(sigact) },
+		{ thread, ARRAY_SIZE(thread) },
 	};
 	size_t i;
 
@@ -289,10 +298,10 @@ static void one_ioctl(struct worker *w)
 	uint32_t cap = 0;
 
 	if (pick(w, 10)) {			/* a known command */
-		static const int8_t mix[16] = { 0, 1, 1, 1, 2, 3, 3, 3, 3, 3,
-						4, 4, 4, 4, 4, 1 };
+		static const int8_t mix[20] = { 0, 1, 1, 1, 2, 3, 3, 3, 3, 3,
+						4, 4, 4, 4, 4, 1, 5, 5, 6, 6 };
 
-		c = mix[pick(w, 16)];
+		c = mix[pick(w, 20)];
 		nr = _IOC_NR(cmds[c]);
 		dir = _IOC_DIR(cmds[c]);
 		size = pick_size(w, c);
@@ -303,16 +312,16 @@ static void one_ioctl(struct worker *w)
 			type = other_types[pick(w, ARRAY_SIZE(other_types))];
 		nr = pick(w, 3) ? pick(w, 8) : pick(w, 256);
 		dir = pick(w, 4);
-		size = pick(w, 2) ? pick_size(w, pick(w, 5)) : pick(w, 16384);
+		size = pick(w, 2) ? pick_size(w, pick(w, NCMD)) : pick(w, 16384);
 	}
 	cmd = _IOC(dir, type, nr, size);
 	/* Which command does the module see? */
 	c = -1;
 	if (type == CKPT_IOC_MAGIC)
-		for (int i = 0; i < 5; i++)
+		for (int i = 0; i < NCMD; i++)
 			if (nr == _IOC_NR(cmds[i]) && dir == _IOC_DIR(cmds[i]))
 				c = i;
-	hc = c < 0 ? 5 : c;
+	hc = c < 0 ? NCMD : c;
 
 	/* The argument: the struct, then a tail that is usually zero. */
 	memset(buf, 0, size < room ? size : room);
@@ -388,6 +397,31 @@ static void one_ioctl(struct worker *w)
 		r->xstate = make_ptr(w, pick(w, 3) ? P_GOOD : pick_ptrkind(w),
 				     w->xs, w->xs_end, r->xstate_size);
 		r->reserved = some_reserved(w);
+	} else if (c == 5) {
+		struct ckpt_sigactions *a = (void *)buf;
+		static const uint32_t counts[] = { 0, 1, 63, 64, 65, 128,
+						   0x7fffffff, 0xffffffff };
+
+		a->flags = pick(w, 10) ? 0 : some_flags(w, 0);
+		a->tid = tree_pid(w);
+		a->count = pick(w, 3) ? CKPT_SIGACTIONS_NR :
+			   counts[pick(w, ARRAY_SIZE(counts))];
+		/* w->xs holds 4 pages: room for 64 entries (2 KiB) */
+		a->actions = make_ptr(w, pick(w, 3) ? P_GOOD : pick_ptrkind(w),
+				      w->xs, w->xs_end,
+				      CKPT_SIGACTIONS_NR * CKPT_SIGACTION_SIZE);
+		if (!pick(w, 8))	/* room for 63 entries only */
+			a->actions = (uintptr_t)w->xs_end -
+				     63 * CKPT_SIGACTION_SIZE;
+		a->reserved = some_reserved(w);
+	} else if (c == 6) {
+		struct ckpt_thread *t = (void *)buf;
+
+		t->flags = pick(w, 10) ? 0 : some_flags(w, 0);
+		t->tid = tree_pid(w);
+		t->reserved = some_reserved(w);
+		if (!pick(w, 4))	/* out fields: ignored on input */
+			t->blocked = rnd64(w);
 	}
 	if (c >= 0 && size > ksz[c] && size <= room && !pick(w, 6) &&
 	    (pk == P_GOOD || pk == P_MISALIGN)) {
@@ -459,7 +493,7 @@ static void one_ioctl(struct worker *w)
 		check(false, CMDFMT "undocumented errno %s", CMDARGS, fz_errname(err));
 		return;
 	}
-	if (pk == P_RO && (c == 0 || c == 3 || c == 4) && ret == 0) {
+	if (pk == P_RO && (_IOC_DIR(cmds[c]) & _IOC_READ) && ret == 0) {
 		check(false, CMDFMT "copy-back to a read-only page succeeded", CMDARGS);
 		return;
 	}
@@ -475,9 +509,34 @@ static void one_ioctl(struct worker *w)
 		check(in.abi_version == CKPT_ABI_VERSION &&
 		      in.task_record_size == sizeof(struct ckpt_task) &&
 		      in.begin_flags == CKPT_BEGIN_FLAGS &&
-		      in.regs_flags == CKPT_REGS_FLAGS,
+		      in.regs_flags == CKPT_REGS_FLAGS &&
+		      (size < CKPT_INFO_SIZE_VER1 ||
+		       (in.commands == 0x7f && in.sigactions_flags == 0 &&
+			in.thread_flags == 0)),
 		      CMDFMT "INFO: abi %u rec %u", CMDARGS, in.abi_version,
 		      in.task_record_size);
+		return;
+	}
+	if (c == 5) {
+		struct ckpt_sigactions a;
+
+		memcpy(&a, (void *)(uintptr_t)uptr, sizeof(a));
+		check(ret == 0 ? a.count == CKPT_SIGACTIONS_NR :
+		      err == ENOSPC ? a.count == CKPT_SIGACTIONS_NR : a.count == 0,
+		      CMDFMT "SIGACTIONS %s: count %u", CMDARGS, fz_errname(err),
+		      a.count);
+		return;
+	}
+	if (c == 6) {
+		struct ckpt_thread t;
+
+		memcpy(&t, (void *)(uintptr_t)uptr, sizeof(t));
+		/* Failed: every out field is 0 (some inputs set blocked). */
+		check(ret == 0 ? t.robust_list_len == 24 && t.reserved == 0 &&
+		      !(t.state & ~CKPT_THREAD_RESTORE_SIGMASK) :
+		      t.robust_list_len == 0 && t.blocked == 0 && t.state == 0,
+		      CMDFMT "THREAD: robust_list_len %llu state %#x", CMDARGS,
+		      (unsigned long long)t.robust_list_len, t.state);
 		return;
 	}
 	if (c == 3) {

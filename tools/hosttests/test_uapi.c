@@ -17,13 +17,20 @@
 static void test_sizes(void **state)
 {
 	(void)state;
-	assert_int_equal(sizeof(struct ckpt_info), CKPT_INFO_SIZE_VER0);
+	assert_int_equal(sizeof(struct ckpt_info), CKPT_INFO_SIZE_VER1);
 	assert_int_equal(sizeof(struct ckpt_begin), CKPT_BEGIN_SIZE_VER0);
 	assert_int_equal(sizeof(struct ckpt_end), CKPT_END_SIZE_VER0);
 	assert_int_equal(sizeof(struct ckpt_task), CKPT_TASK_SIZE_VER0);
 	assert_int_equal(sizeof(struct ckpt_scan), CKPT_SCAN_SIZE_VER0);
 	assert_int_equal(sizeof(struct ckpt_regs), CKPT_REGS_SIZE_VER0);
 	assert_int_equal(CKPT_INFO_SIZE_VER0, 40);
+	assert_int_equal(CKPT_INFO_SIZE_VER1, 64);
+	assert_int_equal(sizeof(struct ckpt_sigaction), CKPT_SIGACTION_SIZE);
+	assert_int_equal(sizeof(struct ckpt_sigactions), CKPT_SIGACTIONS_SIZE_VER0);
+	assert_int_equal(sizeof(struct ckpt_thread), CKPT_THREAD_SIZE_VER0);
+	assert_int_equal(CKPT_SIGACTION_SIZE, 32);
+	assert_int_equal(CKPT_SIGACTIONS_SIZE_VER0, 24);
+	assert_int_equal(CKPT_THREAD_SIZE_VER0, 128);
 	assert_int_equal(CKPT_BEGIN_SIZE_VER0, 16);
 	assert_int_equal(CKPT_END_SIZE_VER0, 8);
 	assert_int_equal(CKPT_TASK_SIZE_VER0, 40);
@@ -42,6 +49,9 @@ static void test_offsets(void **state)
 	OFF(ckpt_info, regs_flags, 24);
 	OFF(ckpt_info, task_record_size, 32);
 	OFF(ckpt_info, xstate_size, 36);
+	OFF(ckpt_info, commands, 40);
+	OFF(ckpt_info, sigactions_flags, 48);
+	OFF(ckpt_info, thread_flags, 56);
 
 	OFF(ckpt_begin, flags, 0);
 	OFF(ckpt_begin, cgroup_fd, 4);
@@ -77,6 +87,39 @@ static void test_offsets(void **state)
 	OFF(ckpt_regs, reserved, 20);
 	OFF(ckpt_regs, gp, 24);
 
+	OFF(ckpt_sigaction, handler, 0);
+	OFF(ckpt_sigaction, flags, 8);
+	OFF(ckpt_sigaction, restorer, 16);
+	OFF(ckpt_sigaction, mask, 24);
+
+	OFF(ckpt_sigactions, flags, 0);
+	OFF(ckpt_sigactions, tid, 4);
+	OFF(ckpt_sigactions, actions, 8);
+	OFF(ckpt_sigactions, count, 16);
+	OFF(ckpt_sigactions, reserved, 20);
+
+	OFF(ckpt_thread, flags, 0);
+	OFF(ckpt_thread, tid, 4);
+	OFF(ckpt_thread, reserved, 8);
+	OFF(ckpt_thread, state, 12);
+	OFF(ckpt_thread, sas_ss_sp, 16);
+	OFF(ckpt_thread, sas_ss_size, 24);
+	OFF(ckpt_thread, sas_ss_flags, 32);
+	OFF(ckpt_thread, pdeath_signal, 36);
+	OFF(ckpt_thread, clear_child_tid, 40);
+	OFF(ckpt_thread, robust_list, 48);
+	OFF(ckpt_thread, robust_list_len, 56);
+	OFF(ckpt_thread, rseq, 64);
+	OFF(ckpt_thread, rseq_len, 72);
+	OFF(ckpt_thread, rseq_sig, 76);
+	OFF(ckpt_thread, securebits, 80);
+	OFF(ckpt_thread, personality, 84);
+	OFF(ckpt_thread, timer_slack_ns, 88);
+	OFF(ckpt_thread, default_timer_slack_ns, 96);
+	OFF(ckpt_thread, blocked, 104);
+	OFF(ckpt_thread, pending, 112);
+	OFF(ckpt_thread, saved_sigmask, 120);
+
 	/* struct user_regs_struct order: r15 first, gs last, ip at 16*8. */
 	OFF(ckpt_gpregs, r15, 0);
 	OFF(ckpt_gpregs, orig_ax, 15 * 8);
@@ -90,11 +133,13 @@ static void test_commands(void **state)
 {
 	(void)state;
 	assert_int_equal(CKPT_IOC_MAGIC, 0xB9);
-	assert_int_equal(CKPT_IOC_INFO, _IOC(_IOC_READ | _IOC_WRITE, 0xB9, 0, 40));
+	assert_int_equal(CKPT_IOC_INFO, _IOC(_IOC_READ | _IOC_WRITE, 0xB9, 0, 64));
 	assert_int_equal(CKPT_IOC_BEGIN, _IOC(_IOC_WRITE, 0xB9, 1, 16));
 	assert_int_equal(CKPT_IOC_END, _IOC(_IOC_WRITE, 0xB9, 2, 8));
 	assert_int_equal(CKPT_IOC_SCAN, _IOC(_IOC_READ | _IOC_WRITE, 0xB9, 3, 32));
 	assert_int_equal(CKPT_IOC_REGS, _IOC(_IOC_READ | _IOC_WRITE, 0xB9, 4, 240));
+	assert_int_equal(CKPT_IOC_SIGACTIONS, _IOC(_IOC_READ | _IOC_WRITE, 0xB9, 5, 24));
+	assert_int_equal(CKPT_IOC_THREAD, _IOC(_IOC_READ | _IOC_WRITE, 0xB9, 6, 128));
 }
 
 static void test_flag_values(void **state)
@@ -108,6 +153,9 @@ static void test_flag_values(void **state)
 			 CKPT_TASK_SESSION_LEADER | CKPT_TASK_PIDNS_INIT |
 			 CKPT_TASK_ROOT | CKPT_TASK_WORKER, 0x7f);
 	assert_int_equal(CKPT_SCAN_ERR_UNSTABLE, 6);
+	assert_int_equal(CKPT_THREAD_RESTORE_SIGMASK, 1);
+	assert_int_equal(CKPT_SIGACTIONS_NR, 64);
+	assert_int_equal(CKPT_CMD_BIT(CKPT_IOC_THREAD), 0x40);
 }
 
 int main(void)

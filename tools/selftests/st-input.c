@@ -23,13 +23,18 @@ static unsigned long sized(unsigned long base, unsigned int size)
 static const struct {
 	unsigned long cmd;
 	unsigned int ver0;
+	unsigned int ksize;	/* the struct as this header defines it */
 	const char *name;
 } cmds[] = {
-	{ CKPT_IOC_INFO, CKPT_INFO_SIZE_VER0, "INFO" },
-	{ CKPT_IOC_BEGIN, CKPT_BEGIN_SIZE_VER0, "BEGIN" },
-	{ CKPT_IOC_END, CKPT_END_SIZE_VER0, "END" },
-	{ CKPT_IOC_SCAN, CKPT_SCAN_SIZE_VER0, "SCAN" },
-	{ CKPT_IOC_REGS, CKPT_REGS_SIZE_VER0, "REGS" },
+	{ CKPT_IOC_INFO, CKPT_INFO_SIZE_VER0, sizeof(struct ckpt_info), "INFO" },
+	{ CKPT_IOC_BEGIN, CKPT_BEGIN_SIZE_VER0, sizeof(struct ckpt_begin), "BEGIN" },
+	{ CKPT_IOC_END, CKPT_END_SIZE_VER0, sizeof(struct ckpt_end), "END" },
+	{ CKPT_IOC_SCAN, CKPT_SCAN_SIZE_VER0, sizeof(struct ckpt_scan), "SCAN" },
+	{ CKPT_IOC_REGS, CKPT_REGS_SIZE_VER0, sizeof(struct ckpt_regs), "REGS" },
+	{ CKPT_IOC_SIGACTIONS, CKPT_SIGACTIONS_SIZE_VER0,
+	  sizeof(struct ckpt_sigactions), "SIGACTIONS" },
+	{ CKPT_IOC_THREAD, CKPT_THREAD_SIZE_VER0, sizeof(struct ckpt_thread),
+	  "THREAD" },
 };
 
 /* A page-aligned buffer of @size bytes followed by an inaccessible page. */
@@ -98,7 +103,7 @@ static void input_info(void **state)
 static void input_enotty(void **state)
 {
 	static const unsigned long bad[] = {
-		_IOC(RW, CKPT_IOC_MAGIC, 0x05, 40),	/* unknown nr */
+		_IOC(RW, CKPT_IOC_MAGIC, 0x07, 40),	/* unknown nr */
 		_IOC(RW, CKPT_IOC_MAGIC, 0x7f, 40),
 		_IOC(RW, CKPT_IOC_MAGIC, 0xff, 40),
 		_IOC(RW, CKPT_IOC_MAGIC + 1, 0x00, 40),	/* wrong type */
@@ -112,6 +117,8 @@ static void input_enotty(void **state)
 		_IOC(_IOC_WRITE, CKPT_IOC_MAGIC, 0x03, 32),	/* SCAN as IOW */
 		_IOC(_IOC_WRITE, CKPT_IOC_MAGIC, 0x04, 240),	/* REGS as IOW */
 		_IOC(_IOC_NONE, CKPT_IOC_MAGIC, 0x04, 0),
+		_IOC(_IOC_WRITE, CKPT_IOC_MAGIC, 0x05, 24),	/* SIGACTIONS as IOW */
+		_IOC(_IOC_READ, CKPT_IOC_MAGIC, 0x06, 128),	/* THREAD as IOR */
 		TCGETS,
 	};
 	char buf[512];
@@ -175,9 +182,9 @@ static void input_size_bigger_zero_tail(void **state)
 	ST_CHECK(u != NULL);
 	fd = st_dev();
 	/* INFO, a little and a lot bigger (the largest size a command holds). */
-	ST_OK(ioctl(fd, sized(CKPT_IOC_INFO, CKPT_INFO_SIZE_VER0 + 8), u));
+	ST_OK(ioctl(fd, sized(CKPT_IOC_INFO, sizeof(struct ckpt_info) + 8), u));
 	ST_EQ(u->info.abi_version, CKPT_ABI_VERSION);
-	for (k = CKPT_INFO_SIZE_VER0; k < CKPT_INFO_SIZE_VER0 + 8; k++)
+	for (k = sizeof(struct ckpt_info); k < sizeof(struct ckpt_info) + 8; k++)
 		ST_EQ(u->raw[k], 0);
 	memset(u, 0, sizeof(*u));
 	ST_OK(ioctl(fd, sized(CKPT_IOC_INFO, _IOC_SIZEMASK), u));
@@ -236,8 +243,8 @@ static void input_size_bigger_nonzero_tail(void **state)
 
 	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
 		for (t = 0; t < ARRAY_SIZE(tails); t++) {
-			size = cmds[i].ver0 + tails[t];
-			for (at = cmds[i].ver0; at < size; at += size - 1 - cmds[i].ver0) {
+			size = cmds[i].ksize + tails[t];
+			for (at = cmds[i].ksize; at < size; at += size - 1 - cmds[i].ksize) {
 				memset(buf, 0, 16384);
 				/* Otherwise valid arguments. */
 				if (cmds[i].cmd == CKPT_IOC_BEGIN) {

@@ -32,6 +32,14 @@
 /*
  * CKPT_IOC_INFO: what this module supports.  No session needed.
  */
+/*
+ * @commands has bit N set when the command with number N (_IOC_NR) is
+ * supported, CKPT_CMD_BIT(CKPT_IOC_...).  A module older than
+ * CKPT_INFO_SIZE_VER1 does not write the VER1 fields: they keep the zeros
+ * the caller put there, which reads as "not supported".
+ */
+#define CKPT_CMD_BIT(cmd)	(1ULL << _IOC_NR(cmd))
+
 struct ckpt_info {
 	__u32 flags;			/* in: must be 0 */
 	__u32 abi_version;		/* out: CKPT_ABI_VERSION */
@@ -40,8 +48,13 @@ struct ckpt_info {
 	__u64 regs_flags;		/* out: flags CKPT_IOC_REGS accepts */
 	__u32 task_record_size;		/* out: sizeof(struct ckpt_task) */
 	__u32 xstate_size;		/* out: bytes of the XSAVE regset */
+	/* CKPT_INFO_SIZE_VER1 */
+	__u64 commands;			/* out: CKPT_CMD_BIT() of each command */
+	__u64 sigactions_flags;		/* out: flags CKPT_IOC_SIGACTIONS accepts */
+	__u64 thread_flags;		/* out: flags CKPT_IOC_THREAD accepts */
 };
 #define CKPT_INFO_SIZE_VER0	40
+#define CKPT_INFO_SIZE_VER1	64
 
 /*
  * CKPT_IOC_BEGIN: begin a checkpoint session on this open file.
@@ -186,10 +199,104 @@ struct ckpt_regs {
 };
 #define CKPT_REGS_SIZE_VER0	(24 + CKPT_GPREGS_SIZE)
 
+/*
+ * CKPT_IOC_SIGACTIONS: the signal dispositions of a frozen thread of the
+ * session's tree (shared by the threads of a process, and by processes
+ * created with CLONE_SIGHAND), one struct ckpt_sigaction per signal
+ * 1.._NSIG (64 on x86_64): entry i is signal i + 1.
+ *
+ * @count is, in, the number of entries @actions can hold; it must be at
+ * least CKPT_SIGACTIONS_NR, otherwise the call fails with ENOSPC and sets
+ * @count to CKPT_SIGACTIONS_NR.  On success @count is the number of
+ * entries written.  Each entry is what rt_sigaction(sig, NULL, &old) would
+ * return in the thread: @flags holds SA_* bits only (kernel-internal bits
+ * are masked), @mask is the sa_mask sigset (bit N - 1 for signal N).
+ */
+#define CKPT_SIGACTIONS_NR	64
+
+struct ckpt_sigaction {
+	__u64 handler;			/* SIG_DFL (0), SIG_IGN (1) or a pointer */
+	__u64 flags;			/* SA_* */
+	__u64 restorer;			/* sa_restorer */
+	__u64 mask;			/* sa_mask */
+};
+#define CKPT_SIGACTION_SIZE	32
+
+struct ckpt_sigactions {
+	__u32 flags;			/* in: must be 0 */
+	__u32 tid;			/* in: thread, caller's pid namespace */
+	__u64 actions;			/* in: struct ckpt_sigaction __user * */
+	__u32 count;			/* in: capacity; out: entries written,
+					 * or with ENOSPC the number needed */
+	__u32 reserved;			/* in: must be 0 */
+};
+#define CKPT_SIGACTIONS_SIZE_VER0	24
+
+/*
+ * CKPT_IOC_THREAD: per-thread state of a frozen thread of the session's
+ * tree that /proc does not show, as the kernel records it.
+ *
+ *  sas_ss_*         the alternate signal stack (sigaltstack), as stored:
+ *                   sas_ss_flags is the ss_flags of the last sigaltstack()
+ *                   call (SS_AUTODISARM and the mode passed: 0, SS_ONSTACK
+ *                   or SS_DISABLE), or SS_DISABLE after an SS_AUTODISARM
+ *                   delivery, 0 if never set.  A disabled stack has sp and
+ *                   size 0.  The SS_ONSTACK that sigaltstack() reports is
+ *                   not stored: it follows from the stack pointer (REGS).
+ *  clear_child_tid  set_tid_address() / CLONE_CHILD_CLEARTID
+ *  robust_list      set_robust_list() head (0: none).  The kernel records
+ *                   no length: set_robust_list() accepts only sizeof the
+ *                   head, and robust_list_len is what get_robust_list()
+ *                   reports, that size (24), also when no list is set.
+ *  rseq*            the registered rseq area, its length and signature;
+ *                   all 0 when none.
+ *  securebits       of the thread's (objective) credentials
+ *  personality      personality(2)
+ *  pdeath_signal    PR_SET_PDEATHSIG
+ *  timer_slack_ns   PR_SET_TIMERSLACK; default_timer_slack_ns is what
+ *                   PR_SET_TIMERSLACK 0 returns to
+ *  blocked          the signal mask (bit N - 1 for signal N)
+ *  pending          signals pending for this thread only (not the
+ *                   process-wide ones), signal bits only, no siginfo
+ *  saved_sigmask    with CKPT_THREAD_RESTORE_SIGMASK in @state: the thread
+ *                   is in a system call that replaced its mask for its
+ *                   duration (sigsuspend, ppoll, pselect6, epoll_pwait...);
+ *                   @blocked is that temporary mask, @saved_sigmask the one
+ *                   the call restores.  0 otherwise.
+ */
+#define CKPT_THREAD_RESTORE_SIGMASK	(1U << 0)
+
+struct ckpt_thread {
+	__u32 flags;			/* in: must be 0 */
+	__u32 tid;			/* in: thread, caller's pid namespace */
+	__u32 reserved;			/* in: must be 0 */
+	__u32 state;			/* out: CKPT_THREAD_RESTORE_SIGMASK */
+	__u64 sas_ss_sp;		/* out */
+	__u64 sas_ss_size;		/* out */
+	__u32 sas_ss_flags;		/* out */
+	__u32 pdeath_signal;		/* out */
+	__u64 clear_child_tid;		/* out: user pointer */
+	__u64 robust_list;		/* out: user pointer */
+	__u64 robust_list_len;		/* out */
+	__u64 rseq;			/* out: user pointer */
+	__u32 rseq_len;			/* out */
+	__u32 rseq_sig;			/* out */
+	__u32 securebits;		/* out */
+	__u32 personality;		/* out */
+	__u64 timer_slack_ns;		/* out */
+	__u64 default_timer_slack_ns;	/* out */
+	__u64 blocked;			/* out: sigset */
+	__u64 pending;			/* out: sigset */
+	__u64 saved_sigmask;		/* out: sigset */
+};
+#define CKPT_THREAD_SIZE_VER0	128
+
 #define CKPT_IOC_INFO	_IOWR(CKPT_IOC_MAGIC, 0x00, struct ckpt_info)
 #define CKPT_IOC_BEGIN	_IOW(CKPT_IOC_MAGIC, 0x01, struct ckpt_begin)
 #define CKPT_IOC_END	_IOW(CKPT_IOC_MAGIC, 0x02, struct ckpt_end)
 #define CKPT_IOC_SCAN	_IOWR(CKPT_IOC_MAGIC, 0x03, struct ckpt_scan)
 #define CKPT_IOC_REGS	_IOWR(CKPT_IOC_MAGIC, 0x04, struct ckpt_regs)
+#define CKPT_IOC_SIGACTIONS _IOWR(CKPT_IOC_MAGIC, 0x05, struct ckpt_sigactions)
+#define CKPT_IOC_THREAD	_IOWR(CKPT_IOC_MAGIC, 0x06, struct ckpt_thread)
 
 #endif /* _UAPI_LINUX_CKPT_H */

@@ -98,7 +98,10 @@ TEST(KmodDevice, NotACkptDevice) {
 
 TEST(KmodAbi, LayoutMatchesHeader) {
   // The sizes the client relies on (the module checks them too).
-  EXPECT_EQ(sizeof(ckpt_info), static_cast<size_t>(CKPT_INFO_SIZE_VER0));
+  EXPECT_EQ(sizeof(ckpt_info), static_cast<size_t>(CKPT_INFO_SIZE_VER1));
+  EXPECT_EQ(sizeof(ckpt_sigaction), 32u);
+  EXPECT_EQ(sizeof(ckpt_sigactions), static_cast<size_t>(CKPT_SIGACTIONS_SIZE_VER0));
+  EXPECT_EQ(sizeof(ckpt_thread), static_cast<size_t>(CKPT_THREAD_SIZE_VER0));
   EXPECT_EQ(sizeof(ckpt_task), static_cast<size_t>(CKPT_TASK_SIZE_VER0));
   EXPECT_EQ(sizeof(ckpt_scan), static_cast<size_t>(CKPT_SCAN_SIZE_VER0));
   EXPECT_EQ(sizeof(ckpt_regs), static_cast<size_t>(CKPT_REGS_SIZE_VER0));

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <string>
+#include <string_view>
 #include <utility>
 
 #include "core/log.h"
@@ -16,6 +18,37 @@ namespace ckpt::kmod {
 namespace {
 
 constexpr int kScanTries = 4;
+
+// The errors of the per-thread commands (Documentation/abi.md, "Per-thread
+// commands"), worded like regs_error().
+Error thread_cmd_error(std::string_view cmd, int err, pid_t tid) {
+  std::string what;
+  switch (err) {
+    case ENOENT: what = "no session on this file"; break;
+    case ESRCH: what = fmt::format("no thread {}", tid); break;
+    case EXDEV: what = fmt::format("thread {} is not in the session's tree or cgroup", tid); break;
+    case EBUSY: what = fmt::format("thread {} is not frozen, or is traced", tid); break;
+    case EPERM: what = fmt::format("no ptrace access to thread {}", tid); break;
+    case EAGAIN: what = fmt::format("thread {} is exiting", tid); break;
+    case EOPNOTSUPP:
+      what = fmt::format("thread {} is a 32-bit task or a kernel worker thread", tid);
+      break;
+    case EINVAL: what = "the module refused the request"; break;
+    default: what = fmt::format("thread {}", tid); break;
+  }
+  return Error::sys(err, fmt::format("{}: {}", cmd, what));
+}
+
+// Does the module know command @cmd?  INFO version 1 says so; a module older
+// than that leaves `commands` at 0 and knows none of the newer commands.
+Result<void> require_command(const ckpt_info& info, unsigned long cmd, std::string_view name) {
+  if (info.commands & CKPT_CMD_BIT(cmd))
+    return {};
+  return Error::msg(fmt::format("{}: the loaded ckpt module does not support this command "
+                                "(it is older than this program)",
+                                name),
+                    EOPNOTSUPP);
+}
 
 }  // namespace
 
@@ -111,6 +144,39 @@ Result<Regs> Session::regs(pid_t tid, bool with_xstate) const {
     out.xstate.resize(r.xstate_size);
   }
   return regs_error(ENOSPC, tid);
+}
+
+Result<std::vector<ckpt_sigaction>> Session::sigactions(pid_t tid) const {
+  if (auto ok = require_command(info_, CKPT_IOC_SIGACTIONS, "signal actions"); !ok)
+    return std::move(ok).error();
+  std::vector<ckpt_sigaction> actions(CKPT_SIGACTIONS_NR);
+  ckpt_sigactions a{};
+  a.tid = static_cast<__u32>(tid);
+  a.actions = reinterpret_cast<uintptr_t>(actions.data());
+  a.count = static_cast<__u32>(actions.size());
+  if (::ioctl(dev_.fd(), CKPT_IOC_SIGACTIONS, &a) < 0) {
+    int err = errno;
+    if (err == ENOSPC)
+      return Error::msg(fmt::format("signal actions: the module has {} signals, this program {}",
+                                    a.count, actions.size()),
+                        EPROTO);
+    return thread_cmd_error("signal actions", err, tid);
+  }
+  if (a.count != actions.size())
+    return Error::msg(fmt::format("signal actions: the module wrote {} entries, expected {}", a.count,
+                                  actions.size()),
+                      EPROTO);
+  return actions;
+}
+
+Result<ckpt_thread> Session::thread(pid_t tid) const {
+  if (auto ok = require_command(info_, CKPT_IOC_THREAD, "thread state"); !ok)
+    return std::move(ok).error();
+  ckpt_thread t{};
+  t.tid = static_cast<__u32>(tid);
+  if (::ioctl(dev_.fd(), CKPT_IOC_THREAD, &t) < 0)
+    return thread_cmd_error("thread state", errno, tid);
+  return t;
 }
 
 }  // namespace ckpt::kmod

@@ -49,6 +49,15 @@ class Session {
   Result<std::vector<ckpt_task>> scan() const;
   // CKPT_IOC_REGS for thread @tid (our pid namespace: ckpt_task.vpid).
   Result<Regs> regs(pid_t tid, bool with_xstate) const;
+  // CKPT_IOC_SIGACTIONS: the signal actions of @tid's process, one entry per
+  // signal 1..64 (entry i is signal i + 1), as rt_sigaction() returns them.
+  // An error names the module's refusal; a module without the command
+  // (older than the INFO commands bit) gives EOPNOTSUPP.
+  Result<std::vector<ckpt_sigaction>> sigactions(pid_t tid) const;
+  // CKPT_IOC_THREAD: per-thread state of @tid (sigaltstack, robust list,
+  // clear_child_tid, rseq, securebits, personality, pdeath signal, timer
+  // slack, signal masks and thread-private pending signals).
+  Result<ckpt_thread> thread(pid_t tid) const;
   // CKPT_IOC_END, reporting errors; the destructor then does nothing more
   // than close.
   Result<void> end();
