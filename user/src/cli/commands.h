@@ -3,9 +3,8 @@
 // global options struct) and returns what main needs to run it.
 //
 // Extension point: a new subcommand is a cmd_NAME.cc with its
-// add_NAME_command(), listed in main.cc.  The next slices add
-// add_dump_command() (cmd_dump.cc, on top of src/dump/) and
-// add_show_command() (cmd_show.cc, on top of src/image/).
+// add_NAME_command(), listed in main.cc: check, run, dump (on top of
+// src/dump/), show (on top of src/image/).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -40,5 +39,7 @@ void add_common_flags(CLI::App& app, CommonArgs& common);
 
 Command add_check_command(CLI::App& app, CommonArgs& common);
 Command add_run_command(CLI::App& app, CommonArgs& common);
+Command add_show_command(CLI::App& app, CommonArgs& common);
+Command add_dump_command(CLI::App& app, CommonArgs& common);
 
 }  // namespace ckpt::cli

@@ -35,7 +35,8 @@ int main(int argc, char** argv) {
   std::vector<cli::Command> commands;
   commands.push_back(cli::add_check_command(app, common));
   commands.push_back(cli::add_run_command(app, common));
-  // Next slices: cli::add_dump_command(app), cli::add_show_command(app).
+  commands.push_back(cli::add_show_command(app, common));
+  commands.push_back(cli::add_dump_command(app, common));
 
   try {
     std::reverse(args.begin(), args.end());  // CLI11 takes them reversed

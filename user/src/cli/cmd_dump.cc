@@ -1,0 +1,136 @@
+// ckpt-user dump --cgroup PATH --pid PID (-o FILE|- | -D DIR)
+//                [--leave-frozen|--kill] [--freeze-timeout DUR] [--stats]
+#include <fmt/format.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <memory>
+
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "core/time.h"
+#include "dump/dump.h"
+#include "dump/progress.h"
+
+namespace ckpt::cli {
+namespace {
+
+struct DumpArgs {
+  std::string cgroup;
+  pid_t pid = 0;
+  std::string output;
+  std::string dir;
+  bool leave_frozen = false;
+  bool kill = false;
+  std::string freeze_timeout;
+  bool stats = false;
+  bool no_progress = false;
+};
+
+std::string us(uint64_t v) {
+  return format_duration(std::chrono::microseconds(v));
+}
+
+void print_stats(const dump::DumpResult& r) {
+  // CRIU's names (crit show stats-dump), so that users can compare.
+  print_err(fmt::format(
+      "dump statistics:\n"
+      "  freezing_time   {:>12}\n"
+      "  frozen_time     {:>12}\n"
+      "  memdump_time    {:>12}\n"
+      "  memwrite_time   {:>12}\n"
+      "  pages_scanned   {:>12}\n"
+      "  pages_written   {:>12}\n"
+      "  shpages_scanned {:>12}\n"
+      "  shpages_written {:>12}\n"
+      "  scan_time       {:>12}\n"
+      "  total_time      {:>12}\n"
+      "  processes       {:>12}\n"
+      "  threads         {:>12}\n"
+      "  image_bytes     {:>12}\n",
+      us(r.freezing_time_us), us(r.frozen_time_us), us(r.memdump_time_us),
+      us(r.memwrite_time_us), r.pages_scanned, r.pages_written, r.shpages_scanned,
+      r.shpages_written, us(r.scan_time_us), us(r.total_time_us), r.processes, r.threads,
+      r.image_bytes));
+}
+
+}  // namespace
+
+Command add_dump_command(CLI::App& app, CommonArgs& common) {
+  auto a = std::make_shared<DumpArgs>();
+  CLI::App* sub = app.add_subcommand("dump", "Checkpoint a process tree frozen in a cgroup");
+  add_common_flags(*sub, common);
+  sub->add_option("--cgroup", a->cgroup,
+                  "The tree's cgroup: v2, or a v1 freezer cgroup (absolute path, or relative "
+                  "to the cgroup mount)")
+      ->required();
+  sub->add_option("--pid", a->pid, "The root process of the tree (in the cgroup)")->required();
+  auto* out = sub->add_option("-o,--output", a->output,
+                              "Write a single-file image to FILE ('-': stdout, a stream)");
+  auto* dir = sub->add_option("-D,--dir", a->dir, "Write a directory image to DIR (must not exist)");
+  out->excludes(dir);
+  auto* lf = sub->add_flag("--leave-frozen", a->leave_frozen,
+                           "Leave the tree frozen after the dump (default: thaw it)");
+  auto* kl = sub->add_flag("--kill", a->kill, "Kill the tree after a successful dump");
+  lf->excludes(kl);
+  sub->add_option("--freeze-timeout", a->freeze_timeout,
+                  "Give up if the tree is not frozen after this long (default 10s)");
+  sub->add_flag("--stats", a->stats, "Print the dump statistics on stderr");
+  sub->add_flag("--no-progress", a->no_progress, "No progress line, even on a terminal");
+  sub->footer(
+      "A cgroup that was frozen before the dump stays frozen.  On any error the tree is left\n"
+      "as it was and no complete-looking image is written.  Exit status: 0 on success,\n"
+      "1 on failure, 2 on a usage error.");
+  return {sub, [a, &common] {
+            if (!common.after_dashes.empty() || common.has_dashes) {
+              print_error(Error::msg("dump: unexpected arguments after '--'"));
+              return kExitUsage;
+            }
+            dump::DumpOptions o;
+            o.cgroup = a->cgroup;
+            o.root_pid = a->pid;
+            if (a->pid <= 0) {
+              print_error(Error::msg(fmt::format("dump: --pid {}: not a process id", a->pid)));
+              return kExitUsage;
+            }
+            if (a->output.empty() && a->dir.empty()) {
+              print_error(Error::msg("dump: say where the image goes: -o FILE, -o - or -D DIR"));
+              return kExitUsage;
+            }
+            o.directory = !a->dir.empty();
+            o.output = o.directory ? a->dir : a->output;
+            if (o.output == "-" && ::isatty(STDOUT_FILENO)) {
+              print_error(Error::msg("dump: refusing to write an image to a terminal (-o - with stdout a tty)"));
+              return kExitUsage;
+            }
+            if (a->leave_frozen)
+              o.end_action = cg::EndAction::leave_frozen;
+            else if (a->kill)
+              o.end_action = cg::EndAction::kill;
+            if (!a->freeze_timeout.empty()) {
+              auto t = parse_duration(a->freeze_timeout);
+              if (!t) {
+                print_error(std::move(t).error().context("dump: --freeze-timeout"));
+                return kExitUsage;
+              }
+              o.freeze_timeout = *t;
+            }
+            o.command_line = "ckpt-user dump --cgroup " + a->cgroup + " --pid " +
+                             std::to_string(a->pid);
+            // -o - into a pipe whose reader goes away: EPIPE from write(2),
+            // an error with cleanup, rather than death by SIGPIPE.
+            ::signal(SIGPIPE, SIG_IGN);
+            dump::ProgressLine line(!a->no_progress && ::isatty(STDERR_FILENO));
+            auto r = dump::dump(o, [&](const dump::Progress& p) { line.update(p); });
+            line.finish();
+            if (!r) {
+              print_error(std::move(r).error().context("dump"));
+              return kExitFailure;
+            }
+            if (a->stats)
+              print_stats(*r);
+            return kExitOk;
+          }};
+}
+
+}  // namespace ckpt::cli

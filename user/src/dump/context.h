@@ -1,0 +1,69 @@
+// What the parts of a dump share: the session, the image writer, the page
+// buffer, the objects stored once for the whole tree (shared memory, pipe
+// contents, the socket tables) and the statistics.  One per dump(), passed
+// explicitly.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/mapping.h"
+#include "core/result.h"
+#include "image/proto.h"
+#include "image/writer.h"
+#include "kmod/session.h"
+#include "net/sock_diag.h"
+
+namespace ckpt::dump {
+
+struct Counters {
+  uint64_t memdump_us = 0;
+  uint64_t memwrite_us = 0;
+  uint64_t pages_scanned = 0;
+  uint64_t pages_written = 0;
+  uint64_t shpages_scanned = 0;
+  uint64_t shpages_written = 0;
+};
+
+struct Context {
+  const kmod::Session* session = nullptr;
+  image::ImageWriter* writer = nullptr;
+  std::size_t page_size = 4096;
+  // The staging buffer page data is read into before it is written:
+  // ImageWriter::kMaxPagesSection bytes, allocated once.
+  Mapping buffer;
+  Counters counters;
+  // Shared memory objects already stored, by (dev, inode).
+  std::set<std::pair<uint64_t, uint64_t>> shmem_done;
+  // Pipes whose buffered bytes are already captured, by pipefs inode.
+  std::set<uint64_t> pipes_done;
+  std::vector<image::PipeData> pipe_data;
+  // The caller's network namespace and its socket tables, read on first use.
+  uint64_t own_netns = 0;
+  std::optional<net::UnixSockMap> unix_socks;
+  std::optional<net::InetSockMap> inet_socks;
+};
+
+// Reads the pages [vaddr, +nr_pages) runs of @pid in buffer-sized chunks
+// and writes them as PAGES sections, appending PageRun records (memory.cc).
+struct Run {
+  uint64_t vaddr = 0;
+  uint64_t nr_pages = 0;
+};
+
+// memory.cc: the VMAs and private pages of a live process; shared memory
+// objects are stored once (SHMEM sections) and referenced by Vma.shmem_id.
+Result<void> dump_memory(Context& ctx, pid_t pid, image::Memory* mem);
+// files.cc: every open fd; an unsupported one is an error naming it.
+Result<void> dump_files(Context& ctx, pid_t pid, int pidfd, image::Process* proc);
+// process.cc: identity, credentials, attributes, signals and threads.
+Result<void> dump_process_state(Context& ctx, pid_t pid, const std::vector<ckpt_task>& threads,
+                                image::Process* proc);
+
+}  // namespace ckpt::dump

@@ -1,0 +1,349 @@
+// dump(): the orchestration (see dump.h for the steps and the guarantees).
+#include "dump/dump.h"
+
+#include <poll.h>
+#include <sys/mman.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <map>
+
+#include "cgroup/cgroup.h"
+#include "cgroup/freeze_guard.h"
+#include "core/log.h"
+#include "dump/context.h"
+#include "dump/watchdog.h"
+#include "image/writer.h"
+#include "kmod/device.h"
+#include "kmod/session.h"
+#include "proc/attrs.h"
+#include "proc/fds.h"
+#include "proc/mountinfo.h"
+#include "proc/stat.h"
+#include "run/target.h"
+#include "version.h"
+
+namespace ckpt::dump {
+namespace {
+
+using Us = std::chrono::microseconds;
+uint64_t us_between(Clock::time_point a, Clock::time_point b) {
+  return static_cast<uint64_t>(std::chrono::duration_cast<Us>(b - a).count());
+}
+
+// --cgroup: an absolute path, or a name under the v2 mount (tried first)
+// or the v1 freezer mount.
+Result<cg::Cgroup> open_cgroup(const std::string& name) {
+  auto mounts = proc::read_mountinfo();
+  if (!mounts)
+    return std::move(mounts).error();
+  if (!name.empty() && name.front() == '/')
+    return cg::Cgroup::open(name, *mounts);
+  std::optional<Error> first;
+  for (bool v1 : {false, true}) {
+    auto t = run::resolve_target(name, v1, *mounts);
+    if (!t)
+      continue;
+    auto c = cg::Cgroup::open(t->path, *mounts);
+    if (c)
+      return c;
+    if (!first)
+      first = std::move(c).error();
+  }
+  if (first)
+    return std::move(*first);
+  return Error::msg("cgroup " + name + ": no cgroup v2 or v1 freezer mount holds it", ENOENT);
+}
+
+// A process whose pidfd polls readable has exited.
+Result<void> check_alive(int pidfd, pid_t pid) {
+  struct pollfd p = {pidfd, POLLIN, 0};
+  int n = ::poll(&p, 1, 0);
+  if (n < 0)
+    return Error::from_errno("poll pidfd");
+  if (n > 0)
+    return Error::msg(fmt::format("pid {} exited during the dump (killed while frozen?)", pid), ESRCH);
+  return {};
+}
+
+struct ProcessTasks {
+  ckpt_task leader{};
+  std::vector<ckpt_task> threads;  // leader first
+};
+
+// The scan records grouped by thread group, in the scan's (DFS) order.
+std::vector<ProcessTasks> group_processes(const std::vector<ckpt_task>& tasks) {
+  std::vector<ProcessTasks> out;
+  std::map<uint32_t, size_t> index;
+  for (const auto& t : tasks) {
+    auto it = index.find(t.tgid);
+    if (it == index.end()) {
+      index[t.tgid] = out.size();
+      out.push_back({});
+      it = index.find(t.tgid);
+    }
+    auto& p = out[it->second];
+    if (t.pid == t.tgid)
+      p.leader = t;
+    p.threads.push_back(t);
+  }
+  for (auto& p : out)
+    std::stable_partition(p.threads.begin(), p.threads.end(),
+                          [](const ckpt_task& t) { return t.pid == t.tgid; });
+  return out;
+}
+
+void fill_info(const DumpOptions& o, const cg::Cgroup& cg, const kmod::Session& s, bool was_frozen,
+               image::ImageInfo* info) {
+  struct utsname u;
+  if (::uname(&u) == 0) {
+    info->set_kernel_release(u.release);
+    info->set_hostname(u.nodename);
+    info->set_arch(u.machine);
+  }
+  struct timespec ts;
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  info->set_tool_version(kVersion);
+  info->set_abi_version(s.info().abi_version);
+  info->set_page_size(static_cast<uint32_t>(::sysconf(_SC_PAGESIZE)));
+  info->set_created_unix_ns(static_cast<uint64_t>(ts.tv_sec) * 1000000000ull +
+                            static_cast<uint64_t>(ts.tv_nsec));
+  info->set_root_pid(static_cast<uint32_t>(o.root_pid));
+  info->set_cgroup_path(cg.path());
+  info->set_cgroup_version(cg.version() == cg::Version::v2 ? 2 : 1);
+  info->set_end_action(o.end_action == cg::EndAction::thaw           ? "thaw"
+                       : o.end_action == cg::EndAction::leave_frozen ? "leave-frozen"
+                                                                     : "kill");
+  info->set_was_frozen(was_frozen);
+  info->set_xstate_size(s.info().xstate_size);
+  info->set_command_line(o.command_line);
+}
+
+Result<image::ImageWriter> open_output(const DumpOptions& o) {
+  image::Output out = o.directory         ? image::Output::directory(o.output)
+                      : o.output == "-"   ? image::Output::stream(STDOUT_FILENO)
+                                          : image::Output::file(o.output);
+  return image::ImageWriter::create(std::move(out), {});
+}
+
+Result<void> dump_one(Context& ctx, const ProcessTasks& p, image::Process* proc) {
+  pid_t pid = static_cast<pid_t>(p.leader.pid);
+  if (p.leader.flags & CKPT_TASK_ZOMBIE) {
+    // Exited, not yet reaped: only its identity and exit code remain.
+    proc->set_pid(p.leader.pid);
+    proc->set_zombie(true);
+    auto st = proc::read_stat(pid);
+    if (!st)
+      return std::move(st).error();
+    proc->set_comm(st->comm);
+    proc->set_exit_signal(st->exit_signal);
+    return {};
+  }
+  auto pidfd = proc::pidfd_open(pid);
+  if (!pidfd)
+    return std::move(pidfd).error();
+  std::vector<ckpt_task> live;
+  for (const auto& t : p.threads)
+    if (!(t.flags & CKPT_TASK_ZOMBIE))
+      live.push_back(t);
+  auto r = dump_process_state(ctx, pid, live, proc);
+  if (!r)
+    return r;
+  r = dump_memory(ctx, pid, proc->mutable_memory());
+  if (!r)
+    return r;
+  r = dump_files(ctx, pid, pidfd->get(), proc);
+  if (!r)
+    return r;
+  return check_alive(pidfd->get(), pid);
+}
+
+}  // namespace
+
+Result<DumpResult> dump(const DumpOptions& o, const ProgressFn& progress) {
+  const auto t_start = Clock::now();
+  DumpResult res;
+  auto report = [&](const char* phase, uint32_t done, uint32_t total, uint64_t bytes) {
+    if (progress)
+      progress({done, total, bytes, phase});
+  };
+
+  auto cgr = open_cgroup(o.cgroup);
+  if (!cgr)
+    return std::move(cgr).error();
+  const cg::Cgroup& cg = *cgr;
+  // The root, pinned: a pidfd cannot be confused with a recycled pid.
+  auto root = proc::pidfd_open(o.root_pid);
+  if (!root)
+    return std::move(root).error().context(fmt::format("root pid {}", o.root_pid));
+  auto dev = kmod::Device::open();
+  if (!dev)
+    return std::move(dev).error();
+  auto abi = dev->checked_info();
+  if (!abi)
+    return std::move(abi).error();
+  auto before = cg.freezer_status();
+  if (!before)
+    return std::move(before).error();
+  if (before->checkpointing)
+    return Error::msg(cg.path() + " is already being checkpointed (CHECKPOINTING)", EBUSY);
+
+  // The watchdog first: it must outlive every guard below.
+  const bool v2 = cg.version() == cg::Version::v2;
+  auto wd = Watchdog::start(cg.path() + (v2 ? "/cgroup.freeze" : "/freezer.state"),
+                            v2 ? "0" : "THAWED");
+  if (!wd)
+    return std::move(wd).error();
+  // The output before the freeze: a bad path fails while nothing is frozen.
+  auto writer = open_output(o);
+  if (!writer)
+    return std::move(writer).error().context("image " + o.output);
+  if (!writer->temp_path().empty()) {
+    auto r = wd->remove_on_death(writer->temp_path());
+    if (!r)
+      return std::move(r).error();
+  }
+  if (!before->self) {
+    auto r = wd->arm_thaw();
+    if (!r)
+      return std::move(r).error();
+  }
+
+  report("freezing", 0, 0, 0);
+  const auto t_freeze = Clock::now();
+  auto guard = cg::FreezeGuard::freeze(cg, o.freeze_timeout);
+  if (!guard)
+    return std::move(guard).error();
+  const auto t_frozen = Clock::now();
+  res.freezing_time_us = us_between(t_freeze, t_frozen);
+
+  auto session = kmod::Session::begin(std::move(*dev), cg.dir_fd(), kmod::Root::pidfd(root->get()));
+  if (!session)
+    return std::move(session).error();
+  const auto t_scan = Clock::now();
+  auto tasks = session->scan();
+  if (!tasks)
+    return std::move(tasks).error().context("scan the tree");
+  res.scan_time_us = us_between(t_scan, Clock::now());
+  auto procs = group_processes(*tasks);
+  res.processes = static_cast<uint32_t>(procs.size());
+  res.threads = static_cast<uint32_t>(tasks->size());
+
+  Context ctx;
+  ctx.session = &*session;
+  ctx.writer = &*writer;
+  ctx.page_size = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  auto buf = Mapping::anonymous(image::ImageWriter::kMaxPagesSection, PROT_READ | PROT_WRITE);
+  if (!buf)
+    return std::move(buf).error().context("page buffer");
+  ctx.buffer = std::move(*buf);
+  {
+    auto self_ns = proc::read_proc_link(::getpid(), "ns/net");
+    if (self_ns) {
+      auto ino = proc::parse_ns_link(*self_ns, "net");
+      if (ino)
+        ctx.own_netns = *ino;
+    }
+  }
+
+  image::ImageInfo info;
+  fill_info(o, cg, *session, before->self, &info);
+  auto w = writer->put(image::SectionType::info, info);
+  if (!w)
+    return std::move(w).error();
+  image::Tree tree;
+  for (const auto& t : *tasks) {
+    auto* x = tree.add_tasks();
+    x->set_pid(t.pid);
+    x->set_tgid(t.tgid);
+    x->set_ppid(t.ppid);
+    x->set_pgid(t.pgid);
+    x->set_sid(t.sid);
+    x->set_vpid(t.vpid);
+    x->set_vtgid(t.vtgid);
+    x->set_flags(t.flags);
+    x->set_depth(t.depth);
+  }
+  w = writer->put(image::SectionType::tree, tree);
+  if (!w)
+    return std::move(w).error();
+
+  uint32_t done = 0;
+  for (const auto& p : procs) {
+    report("dumping", done, res.processes, writer->bytes_written());
+    image::Process proc;
+    auto r = dump_one(ctx, p, &proc);
+    if (!r)
+      return std::move(r).error().context(fmt::format("pid {} ({})", p.leader.pid, proc.comm()));
+    auto s = writer->put(image::SectionType::process, proc);
+    if (!s)
+      return std::move(s).error();
+    ++done;
+  }
+  for (const auto& pd : ctx.pipe_data) {
+    auto s = writer->put(image::SectionType::pipe_data, pd);
+    if (!s)
+      return std::move(s).error();
+  }
+  // Everything is read: end the session.  The tree is let go before the
+  // image is committed (fsync and rename do not need it frozen), except
+  // for --kill: a workload is killed only once its image is safely written.
+  auto e = session->end();
+  if (!e)
+    return std::move(e).error();
+  const bool kill_after = o.end_action == cg::EndAction::kill;
+  if (!kill_after) {
+    auto fin = guard->finish(o.end_action);
+    if (!fin)
+      return std::move(fin).error().context(
+          fmt::format("after the dump: {}", cg::end_action_name(o.end_action)));
+  }
+  res.frozen_time_us = us_between(t_frozen, Clock::now());
+
+  const Counters& c = ctx.counters;
+  res.memdump_time_us = c.memdump_us;
+  res.memwrite_time_us = c.memwrite_us;
+  res.pages_scanned = c.pages_scanned;
+  res.pages_written = c.pages_written;
+  res.shpages_scanned = c.shpages_scanned;
+  res.shpages_written = c.shpages_written;
+  res.total_time_us = us_between(t_start, Clock::now());
+  image::DumpStats st;
+  st.set_freezing_time_us(res.freezing_time_us);
+  st.set_frozen_time_us(res.frozen_time_us);
+  st.set_memdump_time_us(res.memdump_time_us);
+  st.set_memwrite_time_us(res.memwrite_time_us);
+  st.set_pages_scanned(res.pages_scanned);
+  st.set_pages_written(res.pages_written);
+  st.set_shpages_scanned(res.shpages_scanned);
+  st.set_shpages_written(res.shpages_written);
+  st.set_scan_time_us(res.scan_time_us);
+  st.set_total_time_us(res.total_time_us);
+  st.set_image_bytes(writer->bytes_written());
+  st.set_tasks(res.threads);
+  st.set_processes(res.processes);
+  w = writer->put(image::SectionType::stats, st);
+  if (!w)
+    return std::move(w).error();
+  auto cm = writer->commit();
+  if (!cm)
+    return std::move(cm).error().context("commit the image");
+  res.image_bytes = writer->bytes_written();
+  if (kill_after) {
+    auto fin = guard->finish(o.end_action);
+    if (!fin)
+      return std::move(fin).error().context("the image is written; killing the tree failed");
+  }
+  auto fg = wd->forget_path();
+  if (!fg)
+    log::warn("{}", fg.error().message());
+  wd->dismiss();
+  report("done", res.processes, res.processes, res.image_bytes);
+  return res;
+}
+
+}  // namespace ckpt::dump

@@ -1,0 +1,71 @@
+// dump(): checkpoint the process tree rooted at a pid in a freezer cgroup
+// into an image (Documentation/image-format.md).
+//
+//   1. freeze the cgroup (cgroup/freeze_guard.h) and wait until frozen;
+//   2. begin a ckpt.ko session: CHECKPOINTING, nobody can thaw or migrate;
+//   3. scan the tree (CKPT_IOC_SCAN) and serialise every process and
+//      thread: /proc for what it tells, the module for the rest, memory
+//      with pagemap + process_vm_readv, fds with pidfd_getfd + sock_diag;
+//   4. end the session and leave the tree as asked (thaw, leave frozen,
+//      kill); commit the image (fsync, rename);
+//   5. on any error: end the session, put the cgroup back as it was, leave
+//      no image that looks complete, and return one Error.
+// A watchdog process (dump/watchdog.h) covers the case where ckpt-user
+// itself is killed.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "cgroup/freeze_guard.h"
+#include "core/result.h"
+#include "core/time.h"
+
+namespace ckpt::image {
+class DumpStats;
+}
+
+namespace ckpt::dump {
+
+struct DumpOptions {
+  std::string cgroup;              // cgroup directory (absolute, or relative to the mount)
+  pid_t root_pid = 0;              // root of the tree to dump
+  std::string output;              // file path, directory path, or "-" for stdout
+  bool directory = false;          // write a directory image at @output
+  cg::EndAction end_action = cg::EndAction::thaw;
+  Clock::duration freeze_timeout = cg::kDefaultFreezeTimeout;
+  std::string command_line;        // recorded in the image, for humans
+};
+
+// Progress of a long dump: called often; the callee rate-limits.
+struct Progress {
+  uint32_t processes_done = 0;
+  uint32_t processes_total = 0;
+  uint64_t bytes_written = 0;
+  const char* phase = "";
+};
+using ProgressFn = std::function<void(const Progress&)>;
+
+struct DumpResult {
+  uint32_t processes = 0;
+  uint32_t threads = 0;
+  uint64_t image_bytes = 0;
+  // The statistics stored in the image (CRIU's names).
+  uint64_t freezing_time_us = 0;
+  uint64_t frozen_time_us = 0;
+  uint64_t memdump_time_us = 0;
+  uint64_t memwrite_time_us = 0;
+  uint64_t pages_scanned = 0;
+  uint64_t pages_written = 0;
+  uint64_t shpages_scanned = 0;
+  uint64_t shpages_written = 0;
+  uint64_t scan_time_us = 0;
+  uint64_t total_time_us = 0;
+};
+
+Result<DumpResult> dump(const DumpOptions& opts, const ProgressFn& progress = {});
+
+}  // namespace ckpt::dump

@@ -1,0 +1,350 @@
+// Memory: every VMA (smaps: ranges, protections, flags, backing file) and
+// the pages a restore needs:
+//   private anonymous (heap, stack, anon)  present or swapped pages;
+//   private file mappings                  pages COWed away from the file;
+//   shared anonymous / memfd / SysV shm    the whole object once, holes
+//                                          skipped (SEEK_DATA), SHMEM section;
+//   shared file mappings                   nothing: the bytes are the file's;
+//   [vdso] [vvar] [vsyscall]               nothing: the kernel provides them.
+// Pages are read in large batches (process_vm_readv, up to IOV_MAX runs per
+// call; /proc/PID/mem for mappings without PROT_READ) into one staging
+// buffer, and written as PAGES sections of up to 64 MiB with one writev.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cerrno>
+
+#include "core/fd.h"
+#include "core/log.h"
+#include "dump/context.h"
+#include "core/time.h"
+#include "proc/maps.h"
+#include "proc/mem.h"
+#include "proc/pagemap.h"
+#include "proc/procfs.h"
+#include "proc/stat.h"
+
+namespace ckpt::dump {
+namespace {
+
+using Us = std::chrono::microseconds;
+uint64_t since_us(Clock::time_point t0) {
+  return static_cast<uint64_t>(std::chrono::duration_cast<Us>(Clock::now() - t0).count());
+}
+
+// Shared memory backed by the kernel's internal shmem mount: shared
+// anonymous mappings ("/dev/zero (deleted)"), SysV segments ("/SYSV...")
+// and memfds ("/memfd:NAME (deleted)").
+bool is_shmem_object(const proc::MapEntry& m) {
+  if (!m.is_file())
+    return false;
+  if (m.path == "/dev/zero" && m.deleted)
+    return true;
+  if (m.path.rfind("/SYSV", 0) == 0)
+    return true;
+  if (m.path.rfind("/memfd:", 0) == 0)
+    return true;
+  return false;
+}
+
+image::Vma::Kind classify(const proc::MapEntry& m) {
+  if (m.path == "[vdso]")
+    return image::Vma::VDSO;
+  if (m.path == "[vvar]" || m.path == "[vvar_vclock]")
+    return image::Vma::VVAR;
+  if (m.path == "[vsyscall]")
+    return image::Vma::VSYSCALL;
+  if (m.path == "[heap]")
+    return image::Vma::HEAP;
+  if (m.path == "[stack]")
+    return image::Vma::STACK;
+  if (is_shmem_object(m))
+    return image::Vma::ANON_SHARED;
+  if (m.is_file())
+    return m.shared ? image::Vma::FILE_SHARED : image::Vma::FILE_PRIVATE;
+  return m.shared ? image::Vma::ANON_SHARED : image::Vma::ANON_PRIVATE;
+}
+
+// Page runs of one source, read in chunks that fit the staging buffer and
+// written as one PAGES section per chunk.
+class PageWriter {
+ public:
+  PageWriter(Context& ctx, proc::MemReader* reader, int fd, google::protobuf::RepeatedPtrField<image::PageRun>* out)
+      : ctx_(ctx), reader_(reader), fd_(fd), out_(out) {}
+
+  Result<void> add(uint64_t vaddr, uint64_t nr_pages, uint64_t src_off) {
+    uint64_t ps = ctx_.page_size;
+    uint64_t cap = ctx_.buffer.size() / ps;
+    while (nr_pages > 0) {
+      uint64_t room = cap - used_pages_;
+      if (room == 0) {
+        auto r = flush();
+        if (!r)
+          return r;
+        continue;
+      }
+      uint64_t n = std::min(room, nr_pages);
+      pending_.push_back({vaddr, n, src_off});
+      used_pages_ += n;
+      vaddr += n * ps;
+      src_off += n * ps;
+      nr_pages -= n;
+    }
+    return {};
+  }
+
+  Result<void> flush() {
+    if (pending_.empty())
+      return {};
+    uint64_t ps = ctx_.page_size;
+    auto* base = static_cast<std::byte*>(ctx_.buffer.data());
+    uint64_t total = used_pages_ * ps;
+    auto t0 = Clock::now();
+    if (reader_) {
+      std::vector<proc::MemRange> ranges;
+      ranges.reserve(pending_.size());
+      for (const auto& p : pending_)
+        ranges.push_back({p.vaddr, static_cast<std::size_t>(p.nr_pages * ps)});
+      auto r = reader_->read(ranges, std::span<std::byte>(base, total));
+      if (!r)
+        return r;
+    } else {
+      uint64_t off = 0;
+      for (const auto& p : pending_) {
+        uint64_t len = p.nr_pages * ps;
+        uint64_t done = 0;
+        while (done < len) {
+          ssize_t n = ::pread(fd_, base + off + done, len - done, static_cast<off_t>(p.src_off + done));
+          if (n < 0 && errno == EINTR)
+            continue;
+          if (n < 0)
+            return Error::from_errno(fmt::format("read shared memory at offset {:#x}", p.src_off + done));
+          if (n == 0)
+            return Error::msg(fmt::format("shared memory ends early at offset {:#x}", p.src_off + done), EIO);
+          done += static_cast<uint64_t>(n);
+        }
+        off += len;
+      }
+    }
+    ctx_.counters.memdump_us += since_us(t0);
+    t0 = Clock::now();
+    iovec iov{base, total};
+    auto seq = ctx_.writer->put_pages(&iov, 1, total);
+    if (!seq)
+      return std::move(seq).error();
+    ctx_.counters.memwrite_us += since_us(t0);
+    uint64_t off = 0;
+    for (const auto& p : pending_) {
+      auto* run = out_->Add();
+      run->set_vaddr(p.vaddr);
+      run->set_nr_pages(p.nr_pages);
+      run->set_section(*seq);
+      run->set_offset(off);
+      off += p.nr_pages * ps;
+    }
+    written_ += used_pages_;
+    pending_.clear();
+    used_pages_ = 0;
+    return {};
+  }
+
+  uint64_t written() const { return written_; }
+
+ private:
+  struct Pending {
+    uint64_t vaddr, nr_pages, src_off;
+  };
+  Context& ctx_;
+  proc::MemReader* reader_;
+  int fd_;
+  google::protobuf::RepeatedPtrField<image::PageRun>* out_;
+  std::vector<Pending> pending_;
+  uint64_t used_pages_ = 0;
+  uint64_t written_ = 0;
+};
+
+// The whole shared memory object behind @m, once: opened through
+// /proc/PID/map_files (CAP_SYS_ADMIN), data found with SEEK_DATA/SEEK_HOLE
+// so that holes are neither read nor stored.
+Result<uint64_t> dump_shmem(Context& ctx, pid_t pid, const proc::MapEntry& m, uint64_t dev) {
+  std::string path = proc::proc_path(pid, fmt::format("map_files/{:x}-{:x}", m.start, m.end));
+  auto fd = Fd::open(path, O_RDONLY);
+  if (!fd)
+    return std::move(fd).error().context(fmt::format("shared mapping {} ", m.path));
+  struct stat st;
+  if (::fstat(fd->get(), &st) != 0)
+    return Error::from_errno("fstat " + path);
+  if (static_cast<uint64_t>(st.st_ino) != m.inode)
+    return Error::msg(fmt::format("{}: inode {} does not match maps ({})", path, st.st_ino, m.inode), EIO);
+  image::SharedMemory shm;
+  shm.set_id(m.inode);
+  shm.set_dev(dev);
+  shm.set_size(static_cast<uint64_t>(st.st_size));
+  shm.set_path(m.path + (m.deleted ? " (deleted)" : ""));
+  uint64_t ps = ctx.page_size;
+  uint64_t size = (static_cast<uint64_t>(st.st_size) + ps - 1) / ps * ps;
+  ctx.counters.shpages_scanned += size / ps;
+  PageWriter pw(ctx, nullptr, fd->get(), shm.mutable_pages());
+  off_t pos = 0;
+  while (static_cast<uint64_t>(pos) < size) {
+    off_t data = ::lseek(fd->get(), pos, SEEK_DATA);
+    if (data < 0 && errno == ENXIO)
+      break;
+    if (data < 0)
+      return Error::from_errno("SEEK_DATA in " + path);
+    off_t hole = ::lseek(fd->get(), data, SEEK_HOLE);
+    if (hole < 0)
+      return Error::from_errno("SEEK_HOLE in " + path);
+    uint64_t a = static_cast<uint64_t>(data) / ps * ps;
+    uint64_t b = std::min<uint64_t>((static_cast<uint64_t>(hole) + ps - 1) / ps * ps, size);
+    if (b > a) {
+      auto r = pw.add(a, (b - a) / ps, a);
+      if (!r)
+        return std::move(r).error();
+    }
+    pos = static_cast<off_t>(b);
+  }
+  auto r = pw.flush();
+  if (!r)
+    return std::move(r).error();
+  ctx.counters.shpages_written += pw.written();
+  auto seq = ctx.writer->put(image::SectionType::shmem, shm);
+  if (!seq)
+    return std::move(seq).error();
+  return pw.written();
+}
+
+}  // namespace
+
+Result<void> dump_memory(Context& ctx, pid_t pid, image::Memory* mem) {
+  auto stat = proc::read_stat(pid);
+  if (!stat)
+    return std::move(stat).error();
+  mem->set_start_code(stat->start_code);
+  mem->set_end_code(stat->end_code);
+  mem->set_start_data(stat->start_data);
+  mem->set_end_data(stat->end_data);
+  mem->set_start_brk(stat->start_brk);
+  mem->set_start_stack(stat->start_stack);
+  mem->set_arg_start(stat->arg_start);
+  mem->set_arg_end(stat->arg_end);
+  mem->set_env_start(stat->env_start);
+  mem->set_env_end(stat->env_end);
+  auto auxv = proc::read_proc(proc::proc_path(pid, "auxv"));
+  if (!auxv)
+    return std::move(auxv).error();
+  mem->set_auxv(*auxv);
+
+  auto maps = proc::read_smaps(pid);
+  if (!maps)
+    return std::move(maps).error();
+  auto pagemap = proc::PagemapReader::open(pid);
+  if (!pagemap)
+    return std::move(pagemap).error();
+  auto vm = proc::MemReader::open(pid, proc::MemReader::Method::vm_readv);
+  if (!vm)
+    return std::move(vm).error();
+  std::optional<proc::MemReader> pm;  // /proc/PID/mem, for unreadable mappings
+
+  PageWriter readable(ctx, &*vm, -1, mem->mutable_pages());
+  std::vector<std::pair<uint64_t, uint64_t>> unreadable;  // (vaddr, nr_pages)
+  uint64_t ps = ctx.page_size;
+
+  for (const auto& m : *maps) {
+    auto* v = mem->add_vmas();
+    v->set_start(m.start);
+    v->set_end(m.end);
+    v->set_prot(m.prot);
+    v->set_shared(m.shared);
+    v->set_pgoff(m.pgoff);
+    v->set_path(m.path);
+    for (const auto& f : m.vm_flags)
+      v->add_vm_flags(f);
+    auto kind = classify(m);
+    v->set_kind(kind);
+    uint64_t dev = makedev(m.dev_major, m.dev_minor);
+    if (m.is_file()) {
+      auto* f = v->mutable_file();
+      f->set_dev(dev);
+      f->set_inode(m.inode);
+    }
+    std::string where = fmt::format("mapping {:x}-{:x} {}", m.start, m.end, m.path);
+    if (kind == image::Vma::VDSO || kind == image::Vma::VVAR || kind == image::Vma::VSYSCALL)
+      continue;
+    if (m.has_vm_flag("io") || m.has_vm_flag("pf"))
+      return Error::msg(fmt::format("pid {}: {}: device memory (VM_IO/VM_PFNMAP) is not supported", pid, where),
+                        EOPNOTSUPP);
+    if (m.deleted && kind != image::Vma::ANON_SHARED)
+      return Error::msg(fmt::format("pid {}: {}: the mapped file was deleted; not supported", pid, where),
+                        EOPNOTSUPP);
+    if (kind == image::Vma::ANON_SHARED) {
+      if (!m.is_file())
+        return Error::msg(fmt::format("pid {}: {}: shared mapping without a backing object", pid, where), EIO);
+      v->set_shmem_id(m.inode);
+      if (ctx.shmem_done.insert({dev, m.inode}).second) {
+        auto r = dump_shmem(ctx, pid, m, dev);
+        if (!r)
+          return std::move(r).error().context(fmt::format("pid {}", pid));
+      }
+      continue;
+    }
+    if (kind == image::Vma::FILE_SHARED)
+      continue;  // the file holds the bytes
+    const bool file = kind == image::Vma::FILE_PRIVATE;
+    auto scan = pagemap->scan(m.start, m.end, file ? proc::want_private_file : proc::want_private_anon);
+    if (!scan)
+      return std::move(scan).error().context(where);
+    ctx.counters.pages_scanned += scan->scanned;
+    v->set_pages_present(scan->in_memory);
+    v->set_pages_dumped(scan->selected);
+    const bool can_read = (m.prot & PROT_READ) != 0;
+    for (const auto& run : scan->runs) {
+      if (can_read) {
+        auto r = readable.add(run.start, run.nr_pages, 0);
+        if (!r)
+          return std::move(r).error().context(fmt::format("pid {}: {}", pid, where));
+      } else {
+        unreadable.push_back({run.start, run.nr_pages});
+      }
+    }
+  }
+  auto r = readable.flush();
+  if (!r)
+    return std::move(r).error().context(fmt::format("pid {}: memory", pid));
+  uint64_t written = readable.written();
+  if (!unreadable.empty()) {
+    // PROT_NONE (or write-only) mappings with pages: /proc/PID/mem reads
+    // them (FOLL_FORCE), process_vm_readv cannot.
+    auto m2 = proc::MemReader::open(pid, proc::MemReader::Method::proc_mem);
+    if (!m2)
+      return std::move(m2).error();
+    image::Memory extra;
+    PageWriter pw(ctx, &*m2, -1, extra.mutable_pages());
+    for (const auto& [a, n] : unreadable) {
+      auto r2 = pw.add(a, n, 0);
+      if (!r2)
+        return std::move(r2).error();
+    }
+    auto r3 = pw.flush();
+    if (!r3)
+      return std::move(r3).error().context(fmt::format("pid {}: memory without PROT_READ", pid));
+    written += pw.written();
+    for (const auto& run : extra.pages())
+      *mem->add_pages() = run;
+    std::sort(mem->mutable_pages()->begin(), mem->mutable_pages()->end(),
+              [](const image::PageRun& a, const image::PageRun& b) { return a.vaddr() < b.vaddr(); });
+  }
+  (void)ps;
+  ctx.counters.pages_written += written;
+  return {};
+}
+
+}  // namespace ckpt::dump

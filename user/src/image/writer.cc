@@ -1,0 +1,509 @@
+#include "image/writer.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <ctime>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <google/protobuf/message_lite.h>
+
+#include "core/fd.h"
+#include "image/pb_diag.h"
+
+namespace ckpt::image {
+
+namespace {
+
+struct StateDeleter {
+  void operator()(XXH3_state_t* s) const noexcept { XXH3_freeState(s); }
+};
+using HashState = std::unique_ptr<XXH3_state_t, StateDeleter>;
+
+HashState new_state() {
+  HashState s(XXH3_createState());
+  if (!s)
+    throw std::bad_alloc();
+  XXH3_64bits_reset(s.get());
+  return s;
+}
+
+Result<void> random_bytes(void* buf, std::size_t len) {
+  auto* p = static_cast<uint8_t*>(buf);
+  while (len > 0) {
+    ssize_t n = ::getrandom(p, len, 0);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return Error::from_errno("getrandom");
+    }
+    p += n;
+    len -= static_cast<std::size_t>(n);
+  }
+  return {};
+}
+
+Result<std::string> random_suffix() {
+  uint8_t b[6];
+  if (auto r = random_bytes(b, sizeof b); !r)
+    return std::move(r).error();
+  std::string s;
+  for (uint8_t c : b)
+    s += fmt::format("{:02x}", c);
+  return s;
+}
+
+// Writes all of @iov[0..n), in IOV_MAX batches, retrying short writes and
+// EINTR.  @iov is modified (advanced).
+Result<void> writev_all(int fd, iovec* iov, std::size_t n) {
+  while (n > 0) {
+    if (iov->iov_len == 0) {
+      ++iov;
+      --n;
+      continue;
+    }
+    int batch = static_cast<int>(std::min<std::size_t>(n, IOV_MAX));
+    ssize_t w = ::writev(fd, iov, batch);
+    if (w < 0) {
+      if (errno == EINTR)
+        continue;
+      return Error::from_errno("write");
+    }
+    auto left = static_cast<std::size_t>(w);
+    while (n > 0 && left >= iov->iov_len) {
+      left -= iov->iov_len;
+      ++iov;
+      --n;
+    }
+    if (left > 0) {
+      iov->iov_base = static_cast<uint8_t*>(iov->iov_base) + left;
+      iov->iov_len -= left;
+    }
+  }
+  return {};
+}
+
+Result<void> fsync_path(const std::string& dir) {
+  auto fd = Fd::open(dir, O_RDONLY | O_DIRECTORY);
+  if (!fd)
+    return std::move(fd).error();
+  if (::fsync(fd->get()) != 0)
+    return Error::from_errno("fsync " + dir);
+  return {};
+}
+
+std::string parent_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos)
+    return ".";
+  if (slash == 0)
+    return "/";
+  return path.substr(0, slash);
+}
+
+std::string strip_slashes(std::string p) {
+  while (p.size() > 1 && p.back() == '/')
+    p.pop_back();
+  return p;
+}
+
+bool exists(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+}  // namespace
+
+// One output file (or the stream).
+struct Sink {
+  Fd owned;       // file and directory forms
+  int fd = -1;    // what is written to
+  std::string name;
+  uint64_t pos = 0;
+  uint32_t seq = 0;
+  HashState headers = new_state();
+
+  Result<void> write_section(const SectionHeader& h, iovec* payload, std::size_t n) {
+    uint8_t hdr[kSectionHeaderSize];
+    encode_section_header(h, std::span<uint8_t, kSectionHeaderSize>(hdr));
+    std::vector<iovec> iov;
+    iov.reserve(n + 1);
+    iov.push_back({hdr, sizeof hdr});
+    iov.insert(iov.end(), payload, payload + n);
+    if (auto r = writev_all(fd, iov.data(), iov.size()); !r)
+      return std::move(r).error().context(
+          fmt::format("write section {} ({}) to {}", h.seq, section_type_name(h.type), name));
+    if (h.type != static_cast<uint32_t>(SectionType::end))
+      XXH3_64bits_update(headers.get(), hdr, sizeof hdr);
+    pos += kSectionHeaderSize + h.length;
+    ++seq;
+    return {};
+  }
+};
+
+struct ImageWriter::Impl {
+  Output::Kind kind = Output::Kind::file;
+  Sink meta;
+  Sink pages;                // directory form only
+  std::string final_path;    // file or directory
+  std::string tmp_path;      // temp file or temp directory
+  Uuid uuid{};
+  uint32_t page_size = 0;
+  uint64_t created = 0;
+  bool replace = false;
+  bool committed = false;
+  bool dead = false;         // aborted: nothing more is written
+
+  Sink& pages_sink() { return kind == Output::Kind::directory ? pages : meta; }
+
+  uint64_t bytes() const { return meta.pos + (kind == Output::Kind::directory ? pages.pos : 0); }
+
+  Result<void> check_alive() const {
+    if (committed)
+      return Error::msg("image writer: already committed");
+    if (dead)
+      return Error::msg("image writer: aborted after an earlier error");
+    return {};
+  }
+
+  Result<void> write_file_header(Sink& s, uint32_t flags) {
+    FileHeader h;
+    h.flags = flags;
+    h.page_size = page_size;
+    h.created_unix_ns = created;
+    h.uuid = uuid;
+    uint8_t buf[kFileHeaderSize];
+    encode_file_header(h, std::span<uint8_t, kFileHeaderSize>(buf));
+    iovec iov{buf, sizeof buf};
+    if (auto r = writev_all(s.fd, &iov, 1); !r)
+      return std::move(r).error().context("write the file header of " + s.name);
+    s.pos = kFileHeaderSize;
+    return {};
+  }
+
+  Result<uint32_t> raw(Sink& s, uint32_t type, uint32_t flags, iovec* iov, std::size_t n,
+                       uint64_t total) {
+    HashState st = new_state();
+    for (std::size_t i = 0; i < n; ++i)
+      XXH3_64bits_update(st.get(), iov[i].iov_base, iov[i].iov_len);
+    SectionHeader h;
+    h.type = type;
+    h.flags = flags;
+    h.length = total;
+    h.payload_xxh3 = XXH3_64bits_digest(st.get());
+    h.seq = s.seq;
+    if (auto r = s.write_section(h, iov, n); !r)
+      return std::move(r).error();
+    return h.seq;
+  }
+
+  Result<void> finish(Sink& s) {
+    Trailer t;
+    t.section_count = s.seq;
+    t.total_bytes = s.pos;
+    t.headers_xxh3 = XXH3_64bits_digest(s.headers.get());
+    t.uuid = uuid;
+    uint8_t buf[kTrailerSize];
+    encode_trailer(t, std::span<uint8_t, kTrailerSize>(buf));
+    iovec iov{buf, sizeof buf};
+    if (auto r = raw(s, static_cast<uint32_t>(SectionType::end), 0, &iov, 1, sizeof buf); !r)
+      return std::move(r).error();
+    struct stat st;
+    if (::fstat(s.fd, &st) != 0)
+      return Error::from_errno("fstat " + s.name);
+    // A pipe or a terminal cannot be fsynced; a regular file (also stdout
+    // redirected to one) is.
+    if (S_ISREG(st.st_mode) && ::fsync(s.fd) != 0)
+      return Error::from_errno("fsync " + s.name);
+    if (s.owned)
+      if (auto r = s.owned.close(); !r)
+        return std::move(r).error().context("close " + s.name);
+    return {};
+  }
+
+  void abort() noexcept {
+    if (committed || dead)
+      return;
+    dead = true;
+    meta.owned.reset();
+    pages.owned.reset();
+    switch (kind) {
+      case Output::Kind::stream:
+        break;  // the stream stops here, without END
+      case Output::Kind::file:
+        if (!tmp_path.empty())
+          ::unlink(tmp_path.c_str());
+        break;
+      case Output::Kind::directory:
+        if (!tmp_path.empty()) {
+          ::unlink((tmp_path + "/meta.ckpt").c_str());
+          ::unlink((tmp_path + "/pages.ckpt").c_str());
+          ::rmdir(tmp_path.c_str());
+        }
+        break;
+    }
+  }
+
+  // Runs @f; any error aborts the writer (removes the temp) first.
+  template <class T>
+  Result<T> guard(Result<T> r) {
+    if (!r)
+      abort();
+    return r;
+  }
+};
+
+ImageWriter::ImageWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ImageWriter::ImageWriter(ImageWriter&&) noexcept = default;
+ImageWriter& ImageWriter::operator=(ImageWriter&& other) noexcept {
+  if (this != &other) {
+    if (impl_)
+      impl_->abort();
+    impl_ = std::move(other.impl_);
+  }
+  return *this;
+}
+ImageWriter::~ImageWriter() {
+  if (impl_)
+    impl_->abort();
+}
+
+Result<ImageWriter> ImageWriter::create(Output out, const ImageHeaderParams& params) {
+  auto impl = std::make_unique<Impl>();
+  impl->kind = out.kind;
+  impl->replace = params.replace;
+  long ps = params.page_size ? static_cast<long>(params.page_size) : ::sysconf(_SC_PAGESIZE);
+  if (ps < kMinPageSize || ps > kMaxPageSize || (ps & (ps - 1)) != 0)
+    return Error::msg(fmt::format("image writer: unsupported page size {}", ps));
+  impl->page_size = static_cast<uint32_t>(ps);
+  if (params.created_unix_ns) {
+    impl->created = params.created_unix_ns;
+  } else {
+    timespec ts{};
+    ::clock_gettime(CLOCK_REALTIME, &ts);
+    impl->created = static_cast<uint64_t>(ts.tv_sec) * 1000000000ull +
+                    static_cast<uint64_t>(ts.tv_nsec);
+  }
+  if (params.uuid) {
+    impl->uuid = *params.uuid;
+  } else {
+    if (auto r = random_bytes(impl->uuid.data(), impl->uuid.size()); !r)
+      return std::move(r).error().context("image uuid");
+    impl->uuid[6] = static_cast<uint8_t>((impl->uuid[6] & 0x0f) | 0x40);  // RFC 4122 v4
+    impl->uuid[8] = static_cast<uint8_t>((impl->uuid[8] & 0x3f) | 0x80);
+  }
+
+  switch (out.kind) {
+    case Output::Kind::stream: {
+      if (out.fd < 0)
+        return Error::msg("image writer: no stream fd");
+      impl->meta.fd = out.fd;
+      impl->meta.name = fmt::format("the output stream (fd {})", out.fd);
+      if (auto r = impl->write_file_header(impl->meta, 0); !r)
+        return impl->guard(Result<void>(std::move(r).error())).error();
+      break;
+    }
+    case Output::Kind::file: {
+      if (out.path.empty())
+        return Error::msg("image writer: empty output path");
+      impl->final_path = out.path;
+      if (!params.replace && exists(out.path))
+        return Error::msg(fmt::format("{} already exists", out.path), EEXIST);
+      auto sfx = random_suffix();
+      if (!sfx)
+        return std::move(sfx).error();
+      impl->tmp_path = out.path + ".tmp." + *sfx;
+      auto fd = Fd::open(impl->tmp_path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+      if (!fd) {
+        impl->tmp_path.clear();
+        return std::move(fd).error().context("create the image");
+      }
+      impl->meta.owned = std::move(*fd);
+      impl->meta.fd = impl->meta.owned.get();
+      impl->meta.name = impl->tmp_path;
+      if (auto r = impl->write_file_header(impl->meta, 0); !r) {
+        impl->abort();
+        return std::move(r).error();
+      }
+      break;
+    }
+    case Output::Kind::directory: {
+      std::string dir = strip_slashes(out.path);
+      if (dir.empty())
+        return Error::msg("image writer: empty output directory");
+      impl->final_path = dir;
+      if (exists(dir))
+        return Error::msg(fmt::format("{} already exists", dir), EEXIST);
+      auto sfx = random_suffix();
+      if (!sfx)
+        return std::move(sfx).error();
+      std::string tmp = dir + ".tmp." + *sfx;
+      if (::mkdir(tmp.c_str(), 0700) != 0)
+        return Error::from_errno("mkdir " + tmp).context("create the image");
+      impl->tmp_path = tmp;
+      for (auto [sink, file, flags] :
+           {std::tuple{&impl->meta, "meta.ckpt", kFileMetaFile},
+            std::tuple{&impl->pages, "pages.ckpt", kFilePagesFile}}) {
+        std::string p = tmp + "/" + file;
+        auto fd = Fd::open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
+        if (!fd) {
+          impl->abort();
+          return std::move(fd).error().context("create the image");
+        }
+        sink->owned = std::move(*fd);
+        sink->fd = sink->owned.get();
+        sink->name = p;
+        if (auto r = impl->write_file_header(*sink, flags); !r) {
+          impl->abort();
+          return std::move(r).error();
+        }
+      }
+      break;
+    }
+  }
+  return ImageWriter(std::move(impl));
+}
+
+Result<uint32_t> ImageWriter::put(SectionType type, const google::protobuf::MessageLite& msg) {
+  if (auto r = impl_->check_alive(); !r)
+    return std::move(r).error();
+  if (type == SectionType::pages || type == SectionType::pad || type == SectionType::end)
+    return Error::msg(fmt::format("image writer: put() of a {} section",
+                                  section_type_name(static_cast<uint32_t>(type))));
+  std::size_t size = msg.ByteSizeLong();
+  if (size > kMaxMessage)
+    return impl_->guard(Result<uint32_t>(Error::msg(fmt::format(
+        "image writer: {} message is {} bytes, more than the limit {}",
+        section_type_name(static_cast<uint32_t>(type)), size, kMaxMessage))));
+  // proto3 string fields must hold UTF-8: libprotobuf serialises invalid
+  // UTF-8 with only a log line, and then every reader fails to parse the
+  // message.  Parsing it back here turns that into an error now, naming the
+  // field, instead of an unreadable image later.
+  std::string buf;
+  {
+    detail::ProtobufLogCapture log;
+    std::unique_ptr<google::protobuf::MessageLite> back(msg.New());
+    if (!msg.SerializeToString(&buf) || !back->ParseFromString(buf)) {
+      std::string why = log.first();
+      return impl_->guard(Result<uint32_t>(Error::msg(fmt::format(
+          "image writer: the {} message cannot be stored{}{}",
+          section_type_name(static_cast<uint32_t>(type)), why.empty() ? "" : ": ", why))));
+    }
+  }
+  iovec iov{buf.data(), buf.size()};
+  return impl_->guard(
+      impl_->raw(impl_->meta, static_cast<uint32_t>(type), 0, &iov, 1, buf.size()));
+}
+
+Result<uint32_t> ImageWriter::put_pages(const iovec* iov, int n, uint64_t total) {
+  if (auto r = impl_->check_alive(); !r)
+    return std::move(r).error();
+  if (n < 0 || (n > 0 && !iov))
+    return Error::msg("image writer: put_pages: bad iovec array");
+  uint64_t sum = 0;
+  for (int i = 0; i < n; ++i) {
+    if (iov[i].iov_len > total - std::min(sum, total) || (iov[i].iov_len && !iov[i].iov_base))
+      return Error::msg(fmt::format("image writer: put_pages: iovecs exceed total {}", total));
+    sum += iov[i].iov_len;
+  }
+  if (sum != total)
+    return Error::msg(
+        fmt::format("image writer: put_pages: iovecs hold {} bytes, total says {}", sum, total));
+  if (total > kMaxPagesSection)
+    return Error::msg(fmt::format("image writer: a PAGES section of {} bytes exceeds {}", total,
+                                  kMaxPagesSection));
+  Sink& s = impl_->pages_sink();
+  if (need_pad(s.pos, impl_->page_size)) {
+    uint64_t len = pad_length(s.pos, impl_->page_size);
+    std::vector<uint8_t> zeros(len);
+    iovec z{zeros.data(), zeros.size()};
+    auto r = impl_->raw(s, static_cast<uint32_t>(SectionType::pad), 0, &z, 1, len);
+    if (!r)
+      return impl_->guard(std::move(r));
+  }
+  std::vector<iovec> copy(iov, iov + n);
+  return impl_->guard(
+      impl_->raw(s, static_cast<uint32_t>(SectionType::pages), 0, copy.data(), copy.size(), total));
+}
+
+Result<uint32_t> ImageWriter::put_raw(uint32_t type, uint32_t flags,
+                                      std::span<const uint8_t> payload) {
+  if (auto r = impl_->check_alive(); !r)
+    return std::move(r).error();
+  Sink& s = type == static_cast<uint32_t>(SectionType::pages) ? impl_->pages_sink() : impl_->meta;
+  iovec iov{const_cast<uint8_t*>(payload.data()), payload.size()};
+  return impl_->guard(impl_->raw(s, type, flags, &iov, 1, payload.size()));
+}
+
+Result<void> ImageWriter::commit() {
+  if (auto r = impl_->check_alive(); !r)
+    return r;
+  Impl& m = *impl_;
+  auto run = [&]() -> Result<void> {
+    if (auto r = m.finish(m.meta); !r)
+      return r;
+    if (m.kind == Output::Kind::directory)
+      if (auto r = m.finish(m.pages); !r)
+        return r;
+    switch (m.kind) {
+      case Output::Kind::stream:
+        return {};
+      case Output::Kind::file: {
+        int rc = m.replace ? ::rename(m.tmp_path.c_str(), m.final_path.c_str())
+                           : ::renameat2(AT_FDCWD, m.tmp_path.c_str(), AT_FDCWD,
+                                         m.final_path.c_str(), RENAME_NOREPLACE);
+        if (rc != 0)
+          return Error::from_errno(fmt::format("rename {} to {}", m.tmp_path, m.final_path));
+        break;
+      }
+      case Output::Kind::directory: {
+        if (auto r = fsync_path(m.tmp_path); !r)
+          return r;
+        if (::renameat2(AT_FDCWD, m.tmp_path.c_str(), AT_FDCWD, m.final_path.c_str(),
+                        RENAME_NOREPLACE) != 0) {
+          if (errno == EEXIST || errno == ENOTEMPTY)
+            return Error::msg(fmt::format("{} already exists", m.final_path), EEXIST);
+          return Error::from_errno(fmt::format("rename {} to {}", m.tmp_path, m.final_path));
+        }
+        break;
+      }
+    }
+    // Renamed: from here on the image is in place; the temp name is gone.
+    m.committed = true;
+    if (auto r = fsync_path(parent_of(m.final_path)); !r)
+      return r;
+    return {};
+  };
+  Result<void> r = run();
+  if (!r && !m.committed)
+    m.abort();
+  m.committed = m.committed || r.ok();
+  if (!r)
+    return std::move(r).error().context("commit the image");
+  return r;
+}
+
+void ImageWriter::abort() noexcept {
+  if (impl_)
+    impl_->abort();
+}
+
+uint64_t ImageWriter::bytes_written() const noexcept { return impl_->bytes(); }
+uint32_t ImageWriter::page_size() const noexcept { return impl_->page_size; }
+const Uuid& ImageWriter::uuid() const noexcept { return impl_->uuid; }
+bool ImageWriter::committed() const noexcept { return impl_->committed; }
+const std::string& ImageWriter::temp_path() const noexcept {
+  static const std::string none;
+  return impl_->committed || impl_->dead ? none : impl_->tmp_path;
+}
+
+}  // namespace ckpt::image

@@ -1,0 +1,122 @@
+// ImageWriter: writes a ckpt image (Documentation/image-format.md) in one of
+// three forms, never seeking, so a pipe works as well as a file:
+//
+//   Output::file(PATH)       PATH.tmp.<random> in PATH's directory; commit()
+//                            fsyncs, renames to PATH (refused if PATH exists,
+//                            unless ImageHeaderParams::replace), fsyncs the
+//                            directory;
+//   Output::stream(FD)       the same stream written sequentially to FD (not
+//                            owned, not closed); an unfinished stream simply
+//                            has no END trailer and readers refuse it;
+//   Output::directory(DIR)   DIR.tmp.<random>/{meta.ckpt,pages.ckpt}; commit()
+//                            fsyncs both and the directory, renames to DIR
+//                            (refused if DIR exists), fsyncs the parent.
+//
+// The destructor of an uncommitted writer removes the temporary file or
+// directory: nothing that looks complete is left after an error.
+//
+//   auto w = ImageWriter::create(Output::file("/img/job.ckpt"), {});
+//   w->put(SectionType::info, info);
+//   w->put(SectionType::tree, tree);
+//   auto seq = w->put_pages(iov, n, total);   // PageRun{section = *seq, offset}
+//   w->put(SectionType::process, proc);
+//   ...
+//   w->commit();
+#pragma once
+
+#include <sys/uio.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "core/result.h"
+#include "image/format.h"
+
+namespace google::protobuf {
+class MessageLite;
+}
+
+namespace ckpt::image {
+
+struct Output {
+  enum class Kind { file, stream, directory };
+  Kind kind = Kind::file;
+  std::string path;  // file, directory
+  int fd = -1;       // stream (borrowed)
+
+  static Output file(std::string path) { return {Kind::file, std::move(path), -1}; }
+  static Output stream(int fd) { return {Kind::stream, {}, fd}; }
+  static Output directory(std::string path) { return {Kind::directory, std::move(path), -1}; }
+};
+
+struct ImageHeaderParams {
+  uint32_t page_size = 0;        // 0: sysconf(_SC_PAGESIZE)
+  uint64_t created_unix_ns = 0;  // 0: now (CLOCK_REALTIME)
+  std::optional<Uuid> uuid;      // default: random (getrandom)
+  bool replace = false;          // Output::file: an existing PATH is replaced
+};
+
+class ImageWriter {
+ public:
+  // Largest PAGES payload the writer accepts in one section (64 MiB): a
+  // dump driver chunks its page data into sections of at most this size.
+  static constexpr uint64_t kMaxPagesSection = 64ull << 20;
+  // Largest message payload (256 MiB), the same bound the reader applies.
+  static constexpr uint64_t kMaxMessage = 256ull << 20;
+
+  // Creates the temporary file/directory (or starts the stream) and writes
+  // the file header(s).
+  static Result<ImageWriter> create(Output out, const ImageHeaderParams& params);
+
+  ImageWriter(ImageWriter&&) noexcept;
+  ImageWriter& operator=(ImageWriter&&) noexcept;
+  ImageWriter(const ImageWriter&) = delete;
+  ImageWriter& operator=(const ImageWriter&) = delete;
+  ~ImageWriter();  // abort() unless committed
+
+  // One message section (INFO, TREE, PROCESS, SHMEM, PIPE_DATA, STATS).
+  // Returns the section's seq (in meta.ckpt for a directory image).
+  Result<uint32_t> put(SectionType type, const google::protobuf::MessageLite& msg);
+
+  // One PAGES section of exactly @total bytes gathered from @iov[0..n) (any
+  // n; the writer splits into IOV_MAX batches).  The bytes are hashed from
+  // the caller's memory and written with writev: no copy.  The memory must
+  // stay unchanged during the call.  A PAD section is inserted before when
+  // needed so that the payload starts page-aligned in its file.  Returns the
+  // section's seq (in pages.ckpt for a directory image): PageRun.section.
+  // @total must be <= kMaxPagesSection and equal the sum of iov_len.
+  Result<uint32_t> put_pages(const iovec* iov, int n, uint64_t total);
+
+  // Any section, raw (tests and future types): @type may be unknown,
+  // @flags may carry kSectionOptional.  Goes to meta.ckpt, or to
+  // pages.ckpt when @type is PAGES (no alignment is done here).
+  Result<uint32_t> put_raw(uint32_t type, uint32_t flags, std::span<const uint8_t> payload);
+
+  // Writes the END trailer(s), fsyncs, renames into place.  After a failed
+  // commit the writer is aborted (temp removed).
+  Result<void> commit();
+  // Drops the image: removes the temp file/directory; a stream stops.
+  // Idempotent; also what the destructor does before commit().
+  void abort() noexcept;
+
+  // Bytes written so far, over all files (headers, PAD, trailers included).
+  uint64_t bytes_written() const noexcept;
+  uint32_t page_size() const noexcept;
+  const Uuid& uuid() const noexcept;
+  bool committed() const noexcept;
+  // The temporary file (Output::file) or directory (Output::directory) being
+  // written, e.g. for a watchdog that removes it if this process dies;
+  // empty for a stream and once committed or aborted.
+  const std::string& temp_path() const noexcept;
+
+  struct Impl;
+
+ private:
+  explicit ImageWriter(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ckpt::image

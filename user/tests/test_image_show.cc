@@ -1,0 +1,119 @@
+// ckpt-user show on small images: JSON, text, --pages, --verify, stdin,
+// and one clear line for a bad image.
+#include <gtest/gtest.h>
+#include <xxhash.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "image_test_util.h"
+#include "test_util.h"
+
+namespace ckpt::test {
+namespace {
+
+using nlohmann::json;
+
+// $CKPT_USER_BIN overrides the ckpt-user built with the tests.
+std::string user_bin() {
+  const char* e = std::getenv("CKPT_USER_BIN");
+  return e && *e ? e : CKPT_USER_BIN;
+}
+
+class ShowTest : public ImageTest {
+ protected:
+  void SetUp() override {
+    ImageTest::SetUp();
+    auto w = write_sample_file(path("img"), &sample_);
+    ASSERT_TRUE(w.ok()) << w.error().message();
+  }
+  Output show(std::vector<std::string> args) {
+    args.insert(args.begin(), {user_bin(), "show"});
+    return run_capture(args);
+  }
+  Sample sample_;
+};
+
+TEST_F(ShowTest, Json) {
+  auto o = show({"--json", "--pages", path("img")});
+  ASSERT_EQ(o.status, 0) << o.err;
+  json j = json::parse(o.out);
+  EXPECT_EQ(j["format"]["version"], "1.0");
+  EXPECT_EQ(j["format"]["page_size"], kPs);
+  EXPECT_EQ(j["info"]["tool_version"], "test");
+  EXPECT_EQ(j["info"]["root_pid"], 100);
+  EXPECT_EQ(j["tree"]["tasks"].size(), 3u);
+  ASSERT_EQ(j["processes"].size(), 2u);
+  EXPECT_EQ(j["processes"][0]["comm"], "parent");
+  EXPECT_EQ(j["processes"][1]["fds"].size(), 2u);
+  EXPECT_EQ(j["shared_memory"].size(), 1u);
+  ASSERT_EQ(j["pipes"].size(), 1u);
+  EXPECT_EQ(j["pipes"][0]["size"], 9);
+  EXPECT_EQ(j["pipes"][0]["head_hex"], "706970650064617461");
+  EXPECT_EQ(j["stats"]["pages_written"], "9");  // proto3 JSON: uint64 as a string
+  EXPECT_EQ(j["sections"].front()["type"], "INFO");
+  EXPECT_EQ(j["sections"].back()["type"], "END");
+  ASSERT_EQ(j["page_stats"].size(), 2u);
+  EXPECT_EQ(j["page_stats"][0]["pid"], 100);
+  EXPECT_EQ(j["page_stats"][0]["pages"], 3);
+  EXPECT_EQ(j["page_stats"][1]["pages"], 5);
+  EXPECT_EQ(j["page_stats"][1]["vmas"][0]["pages_in_runs"], 5);
+  // --pages: the hash of each run's bytes.
+  const std::string& d = sample_.page_data[1];
+  std::string first = d.substr(0, 2 * kPs), rest = d.substr(2 * kPs);
+  EXPECT_EQ(j["page_stats"][1]["runs"][0]["xxh3"],
+            fmt::format("{:016x}", XXH3_64bits(first.data(), first.size())));
+  EXPECT_EQ(j["page_stats"][1]["runs"][1]["xxh3"],
+            fmt::format("{:016x}", XXH3_64bits(rest.data(), rest.size())));
+  // Page bytes themselves are never printed.
+  EXPECT_EQ(o.out.find(d.substr(0, 16)), std::string::npos);
+  // Not a terminal: JSON is the default.
+  auto o2 = show({path("img")});
+  ASSERT_EQ(o2.status, 0);
+  EXPECT_EQ(json::parse(o2.out)["info"], j["info"]);
+}
+
+TEST_F(ShowTest, StdinStream) {
+  auto o = run_capture({"/bin/sh", "-c",
+                        user_bin() + " show --json --pages - < " + path("img")});
+  ASSERT_EQ(o.status, 0) << o.err;
+  auto o2 = show({"--json", "--pages", path("img")});
+  json a = json::parse(o.out), b = json::parse(o2.out);
+  EXPECT_EQ(a["page_stats"], b["page_stats"]);
+  EXPECT_EQ(a["processes"], b["processes"]);
+}
+
+TEST_F(ShowTest, Text) {
+  auto o = show({"--text", path("img")});
+  ASSERT_EQ(o.status, 0) << o.err;
+  EXPECT_NE(o.out.find("tree:"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("\n  100 "), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("\n    101 "), std::string::npos) << o.out;  // indented child
+  EXPECT_NE(o.out.find("100 parent: 1 threads, 1 VMAs, 3 pages dumped"), std::string::npos)
+      << o.out;
+  EXPECT_NE(o.out.find("(1 file, 1 pipe)"), std::string::npos) << o.out;
+}
+
+TEST_F(ShowTest, VerifyAndBadImage) {
+  auto o = show({"--verify", path("img")});
+  ASSERT_EQ(o.status, 0) << o.err;
+  struct stat st;
+  ASSERT_EQ(::stat(path("img").c_str(), &st), 0);
+  EXPECT_EQ(o.out, fmt::format("image OK: 14 sections, {} bytes\n", st.st_size));
+  std::string b = slurp(path("img"));
+  b[b.size() - 100] ^= 1;  // in the END section's neighbourhood: a payload
+  write_bytes(path("bad"), b);
+  auto e = show({"--verify", path("bad")});
+  EXPECT_EQ(e.status, 1);
+  EXPECT_EQ(e.out, "");
+  EXPECT_EQ(e.err.rfind("ckpt-user: show: " + path("bad") + ": ", 0), 0u) << e.err;
+  EXPECT_EQ(std::count(e.err.begin(), e.err.end(), '\n'), 1) << e.err;
+  auto t = show({path("nonexistent")});
+  EXPECT_EQ(t.status, 1);
+}
+
+}  // namespace
+}  // namespace ckpt::test
