@@ -25,8 +25,9 @@ void Mapping::reset() noexcept {
   length_ = 0;
 }
 
-Result<Mapping> Mapping::anonymous(std::size_t length, int prot) {
-  void* p = ::mmap(nullptr, length, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+Result<Mapping> Mapping::anonymous(std::size_t length, int prot, bool populate) {
+  void* p = ::mmap(nullptr, length, prot,
+                   MAP_PRIVATE | MAP_ANONYMOUS | (populate ? MAP_POPULATE : 0), -1, 0);
   if (p == MAP_FAILED)
     return Error::from_errno("mmap anonymous memory");
   return Mapping(p, length);

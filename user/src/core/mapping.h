@@ -17,7 +17,9 @@ class Mapping {
   ~Mapping() { reset(); }
 
   // A private anonymous mapping of @length bytes.
-  static Result<Mapping> anonymous(std::size_t length, int prot);
+  // @populate: fault every page in now (MAP_POPULATE), in one pass in the
+  // kernel, rather than one fault per page on first touch.
+  static Result<Mapping> anonymous(std::size_t length, int prot, bool populate = false);
   // A mapping of @length bytes of @fd at @offset.
   static Result<Mapping> of_fd(int fd, std::size_t length, int prot, int flags, long offset);
 

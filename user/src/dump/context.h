@@ -24,7 +24,7 @@ namespace ckpt::dump {
 
 struct Counters {
   uint64_t memdump_us = 0;
-  uint64_t memwrite_us = 0;
+  uint64_t memwrite_us = 0;  // filled from the writer's background time
   uint64_t pages_scanned = 0;
   uint64_t pages_written = 0;
   uint64_t shpages_scanned = 0;
@@ -35,9 +35,9 @@ struct Context {
   const kmod::Session* session = nullptr;
   image::ImageWriter* writer = nullptr;
   std::size_t page_size = 4096;
-  // The staging buffer page data is read into before it is written:
-  // ImageWriter::kMaxPagesSection bytes, allocated once.
-  Mapping buffer;
+  // Page data is read in chunks of at most this many bytes, one PAGES
+  // section each (<= ImageWriter::kMaxPagesSection).
+  uint64_t chunk_bytes = 0;
   Counters counters;
   // Shared memory objects already stored, by (dev, inode).
   std::set<std::pair<uint64_t, uint64_t>> shmem_done;

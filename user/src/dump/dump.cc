@@ -9,11 +9,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <map>
 
 #include "cgroup/cgroup.h"
 #include "cgroup/freeze_guard.h"
+#include "core/file.h"
 #include "core/log.h"
 #include "dump/context.h"
 #include "dump/watchdog.h"
@@ -57,6 +60,19 @@ Result<cg::Cgroup> open_cgroup(const std::string& name) {
   if (first)
     return std::move(*first);
   return Error::msg("cgroup " + name + ": no cgroup v2 or v1 freezer mount holds it", ENOENT);
+}
+
+// Half of MemAvailable, at least one chunk: pages beyond it are written
+// while the tree is still frozen (the queue blocks) rather than risk the
+// OOM killer.
+uint64_t default_buffer_limit() {
+  uint64_t avail = 0;
+  if (auto m = read_file("/proc/meminfo")) {
+    auto p = m->find("MemAvailable:");
+    if (p != std::string::npos)
+      avail = std::strtoull(m->c_str() + p + 13, nullptr, 10) << 10;
+  }
+  return std::max<uint64_t>(avail / 2, image::ImageWriter::kMaxPagesSection);
 }
 
 // A process whose pidfd polls readable has exited.
@@ -213,6 +229,14 @@ Result<DumpResult> dump(const DumpOptions& o, const ProgressFn& progress) {
       return std::move(r).error();
   }
 
+  // Page data is queued and written by a background thread, so the tree is
+  // frozen only while it is read; the queue is bounded (blocking beyond).
+  uint64_t limit = o.buffer_limit ? o.buffer_limit : default_buffer_limit();
+  if (auto r = writer->start_background(limit); !r)
+    return std::move(r).error();
+  writer->hold_background(true);
+  log::debug("page queue limit {} MiB", limit >> 20);
+
   report("freezing", 0, 0, 0);
   const auto t_freeze = Clock::now();
   auto guard = cg::FreezeGuard::freeze(cg, o.freeze_timeout);
@@ -237,10 +261,7 @@ Result<DumpResult> dump(const DumpOptions& o, const ProgressFn& progress) {
   ctx.session = &*session;
   ctx.writer = &*writer;
   ctx.page_size = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-  auto buf = Mapping::anonymous(image::ImageWriter::kMaxPagesSection, PROT_READ | PROT_WRITE);
-  if (!buf)
-    return std::move(buf).error().context("page buffer");
-  ctx.buffer = std::move(*buf);
+  ctx.chunk_bytes = image::ImageWriter::kMaxPagesSection;
   {
     auto self_ns = proc::read_proc_link(::getpid(), "ns/net");
     if (self_ns) {
@@ -303,6 +324,11 @@ Result<DumpResult> dump(const DumpOptions& o, const ProgressFn& progress) {
           fmt::format("after the dump: {}", cg::end_action_name(o.end_action)));
   }
   res.frozen_time_us = us_between(t_frozen, Clock::now());
+  writer->hold_background(false);
+  report("writing", res.processes, res.processes, writer->bytes_written());
+  if (auto r = writer->drain(); !r)
+    return std::move(r).error().context("write the image");
+  ctx.counters.memwrite_us = writer->background_write_us();
 
   const Counters& c = ctx.counters;
   res.memdump_time_us = c.memdump_us;

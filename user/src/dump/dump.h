@@ -38,6 +38,7 @@ struct DumpOptions {
   cg::EndAction end_action = cg::EndAction::thaw;
   Clock::duration freeze_timeout = cg::kDefaultFreezeTimeout;
   std::string command_line;        // recorded in the image, for humans
+  uint64_t buffer_limit = 0;       // bytes of page data queued for writing; 0: half of MemAvailable
 };
 
 // Progress of a long dump: called often; the callee rate-limits.

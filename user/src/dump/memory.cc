@@ -82,7 +82,7 @@ class PageWriter {
 
   Result<void> add(uint64_t vaddr, uint64_t nr_pages, uint64_t src_off) {
     uint64_t ps = ctx_.page_size;
-    uint64_t cap = ctx_.buffer.size() / ps;
+    uint64_t cap = ctx_.chunk_bytes / ps;
     while (nr_pages > 0) {
       uint64_t room = cap - used_pages_;
       if (room == 0) {
@@ -105,8 +105,14 @@ class PageWriter {
     if (pending_.empty())
       return {};
     uint64_t ps = ctx_.page_size;
-    auto* base = static_cast<std::byte*>(ctx_.buffer.data());
     uint64_t total = used_pages_ * ps;
+    // A fresh buffer per section: the image writer takes it over and a
+    // background thread writes it while the dump goes on (and after the
+    // tree is thawed), so that the tree stays frozen only while it is read.
+    auto chunk = Mapping::anonymous(total, PROT_READ | PROT_WRITE, true);
+    if (!chunk)
+      return std::move(chunk).error().context("page buffer");
+    auto* base = static_cast<std::byte*>(chunk->data());
     auto t0 = Clock::now();
     if (reader_) {
       std::vector<proc::MemRange> ranges;
@@ -135,12 +141,9 @@ class PageWriter {
       }
     }
     ctx_.counters.memdump_us += since_us(t0);
-    t0 = Clock::now();
-    iovec iov{base, total};
-    auto seq = ctx_.writer->put_pages(&iov, 1, total);
+    auto seq = ctx_.writer->put_pages_owned(std::move(*chunk), total);
     if (!seq)
       return std::move(seq).error();
-    ctx_.counters.memwrite_us += since_us(t0);
     uint64_t off = 0;
     for (const auto& p : pending_) {
       auto* run = out_->Add();

@@ -9,6 +9,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
 #include <cstdio>
 #include <ctime>
 #include <string>
@@ -132,7 +137,11 @@ struct Sink {
   uint32_t seq = 0;
   HashState headers = new_state();
 
-  Result<void> write_section(const SectionHeader& h, iovec* payload, std::size_t n) {
+  // Writes the header and the payload.  @account: advance pos and seq here
+  // (the synchronous path); the background path advanced them when it
+  // queued the section.
+  Result<void> write_section(const SectionHeader& h, iovec* payload, std::size_t n,
+                             bool account = true) {
     uint8_t hdr[kSectionHeaderSize];
     encode_section_header(h, std::span<uint8_t, kSectionHeaderSize>(hdr));
     std::vector<iovec> iov;
@@ -144,10 +153,129 @@ struct Sink {
           fmt::format("write section {} ({}) to {}", h.seq, section_type_name(h.type), name));
     if (h.type != static_cast<uint32_t>(SectionType::end))
       XXH3_64bits_update(headers.get(), hdr, sizeof hdr);
-    pos += kSectionHeaderSize + h.length;
-    ++seq;
+    if (account) {
+      pos += kSectionHeaderSize + h.length;
+      ++seq;
+    }
     return {};
   }
+};
+
+// A section waiting for the background thread: its header without the
+// checksum, and its payload (bytes or an owned mapping).
+struct Job {
+  Sink* sink = nullptr;
+  SectionHeader h;
+  std::string bytes;
+  Mapping map;
+  const void* data() const { return map.valid() ? map.data() : bytes.data(); }
+};
+
+// The background writer: one thread, one FIFO queue, the first error kept.
+//
+// Locking: @mu protects q, queued, stop and err.  The thread pops a job
+// under @mu and hashes and writes it without the lock; only the thread
+// touches the sinks' fds and header hashes while it runs (the producer
+// touches only their logical pos/seq, at queue time), and drain()/abort()
+// join it before the synchronous path uses the sinks again.
+class Background {
+ public:
+  explicit Background(uint64_t limit) : limit_(limit), th_([this] { run(); }) {}
+  ~Background() { (void)stop(true); }
+  Background(const Background&) = delete;
+  Background& operator=(const Background&) = delete;
+
+  Result<void> push(Job job) {
+    std::unique_lock lk(mu_);
+    uint64_t len = job.h.length;
+    if (!(queued_ == 0 || queued_ + len <= limit_)) {
+      // Full: the thread writes even while held, to make room.
+      ++blocked_;
+      work_.notify_one();
+      space_.wait(lk, [&] { return err_ || queued_ == 0 || queued_ + len <= limit_; });
+      --blocked_;
+    }
+    if (err_)
+      return *err_;
+    queued_ += len;
+    q_.push_back(std::move(job));
+    work_.notify_one();
+    return {};
+  }
+
+  // Held: queued sections wait (unless the queue is full) until release().
+  void hold(bool on) {
+    std::lock_guard lk(mu_);
+    held_ = on;
+    work_.notify_one();
+  }
+
+  // Writes what is queued (or drops it, @discard), then joins.
+  Result<void> stop(bool discard) {
+    {
+      std::lock_guard lk(mu_);
+      if (discard) {
+        q_.clear();
+        queued_ = 0;
+      }
+      stop_ = true;
+      work_.notify_one();
+    }
+    if (th_.joinable())
+      th_.join();
+    std::lock_guard lk(mu_);
+    if (err_)
+      return *err_;
+    return {};
+  }
+
+  uint64_t busy_us() const { return busy_us_; }
+
+ private:
+  void run() {
+    for (;;) {
+      Job job;
+      {
+        std::unique_lock lk(mu_);
+        work_.wait(lk, [&] { return stop_ || (!q_.empty() && (!held_ || blocked_ > 0)); });
+        if (q_.empty())
+          return;
+        job = std::move(q_.front());
+        q_.pop_front();
+      }
+      auto t0 = std::chrono::steady_clock::now();
+      job.h.payload_xxh3 = xxh3(job.data(), job.h.length);
+      iovec iov{const_cast<void*>(job.data()), job.h.length};
+      auto r = job.sink->write_section(job.h, &iov, 1, false);
+      busy_us_ += static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                            std::chrono::steady_clock::now() - t0)
+                                            .count());
+      uint64_t len = job.h.length;
+      job = Job();  // free the payload before waking the producer
+      std::lock_guard lk(mu_);
+      queued_ -= std::min(queued_, len);
+      if (!r && !err_) {
+        err_ = std::move(r).error();
+        q_.clear();
+        queued_ = 0;
+      }
+      space_.notify_all();
+      if (err_)
+        return;
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable work_, space_;
+  std::deque<Job> q_;
+  uint64_t queued_ = 0;
+  const uint64_t limit_;
+  bool stop_ = false;
+  bool held_ = false;
+  int blocked_ = 0;  // producers waiting for room
+  std::optional<Error> err_;
+  uint64_t busy_us_ = 0;  // written by the thread only; read after join
+  std::thread th_;        // last: starts after the members it uses exist
 };
 
 struct ImageWriter::Impl {
@@ -162,6 +290,8 @@ struct ImageWriter::Impl {
   bool replace = false;
   bool committed = false;
   bool dead = false;         // aborted: nothing more is written
+  std::unique_ptr<Background> bg;  // background writing, if started
+  uint64_t bg_us = 0;              // busy time of finished background threads
 
   Sink& pages_sink() { return kind == Output::Kind::directory ? pages : meta; }
 
@@ -230,9 +360,56 @@ struct ImageWriter::Impl {
     return {};
   }
 
+  // Queues a section for the background thread: seq and pos are decided
+  // now.
+  Result<uint32_t> enqueue(Sink& s, uint32_t type, std::string bytes, Mapping map,
+                           uint64_t total) {
+    Job j;
+    j.sink = &s;
+    j.h.type = type;
+    j.h.length = total;
+    j.h.seq = s.seq;
+    j.bytes = std::move(bytes);
+    j.map = std::move(map);
+    s.pos += kSectionHeaderSize + total;
+    ++s.seq;
+    if (auto r = bg->push(std::move(j)); !r)
+      return std::move(r).error();
+    return s.seq - 1;
+  }
+
+  // A PAD section first if the next PAGES payload would not be aligned.
+  Result<void> pad_for_pages(Sink& s) {
+    if (!need_pad(s.pos, page_size))
+      return {};
+    uint64_t len = pad_length(s.pos, page_size);
+    if (bg) {
+      auto r = enqueue(s, static_cast<uint32_t>(SectionType::pad), std::string(len, '\0'), {}, len);
+      if (!r)
+        return std::move(r).error();
+      return {};
+    }
+    std::vector<uint8_t> zeros(len);
+    iovec z{zeros.data(), zeros.size()};
+    auto r = raw(s, static_cast<uint32_t>(SectionType::pad), 0, &z, 1, len);
+    if (!r)
+      return std::move(r).error();
+    return {};
+  }
+
+  Result<void> stop_background(bool discard) {
+    if (!bg)
+      return {};
+    auto r = bg->stop(discard);
+    bg_us += bg->busy_us();
+    bg.reset();
+    return r;
+  }
+
   void abort() noexcept {
     if (committed || dead)
       return;
+    (void)stop_background(true);
     dead = true;
     meta.owned.reset();
     pages.owned.reset();
@@ -399,6 +576,11 @@ Result<uint32_t> ImageWriter::put(SectionType type, const google::protobuf::Mess
           section_type_name(static_cast<uint32_t>(type)), why.empty() ? "" : ": ", why))));
     }
   }
+  if (impl_->bg) {
+    uint64_t len = buf.size();
+    return impl_->guard(
+        impl_->enqueue(impl_->meta, static_cast<uint32_t>(type), std::move(buf), {}, len));
+  }
   iovec iov{buf.data(), buf.size()};
   return impl_->guard(
       impl_->raw(impl_->meta, static_cast<uint32_t>(type), 0, &iov, 1, buf.size()));
@@ -422,23 +604,69 @@ Result<uint32_t> ImageWriter::put_pages(const iovec* iov, int n, uint64_t total)
     return Error::msg(fmt::format("image writer: a PAGES section of {} bytes exceeds {}", total,
                                   kMaxPagesSection));
   Sink& s = impl_->pages_sink();
-  if (need_pad(s.pos, impl_->page_size)) {
-    uint64_t len = pad_length(s.pos, impl_->page_size);
-    std::vector<uint8_t> zeros(len);
-    iovec z{zeros.data(), zeros.size()};
-    auto r = impl_->raw(s, static_cast<uint32_t>(SectionType::pad), 0, &z, 1, len);
-    if (!r)
-      return impl_->guard(std::move(r));
+  if (impl_->bg) {
+    // The caller keeps its memory: queue a copy.
+    std::string bytes;
+    bytes.reserve(total);
+    for (int i = 0; i < n; ++i)
+      bytes.append(static_cast<const char*>(iov[i].iov_base), iov[i].iov_len);
+    if (auto r = impl_->pad_for_pages(s); !r)
+      return impl_->guard(Result<uint32_t>(std::move(r).error()));
+    return impl_->guard(
+        impl_->enqueue(s, static_cast<uint32_t>(SectionType::pages), std::move(bytes), {}, total));
   }
+  if (auto r = impl_->pad_for_pages(s); !r)
+    return impl_->guard(Result<uint32_t>(std::move(r).error()));
   std::vector<iovec> copy(iov, iov + n);
   return impl_->guard(
       impl_->raw(s, static_cast<uint32_t>(SectionType::pages), 0, copy.data(), copy.size(), total));
 }
 
+Result<uint32_t> ImageWriter::put_pages_owned(Mapping pages, uint64_t total) {
+  if (auto r = impl_->check_alive(); !r)
+    return std::move(r).error();
+  if (total > kMaxPagesSection || total > pages.size() || (total && !pages.valid()))
+    return Error::msg(fmt::format("image writer: put_pages_owned: {} bytes in a mapping of {}",
+                                  total, pages.size()));
+  if (!impl_->bg) {
+    iovec iov{pages.data(), total};
+    return put_pages(&iov, 1, total);
+  }
+  Sink& s = impl_->pages_sink();
+  if (auto r = impl_->pad_for_pages(s); !r)
+    return impl_->guard(Result<uint32_t>(std::move(r).error()));
+  return impl_->guard(
+      impl_->enqueue(s, static_cast<uint32_t>(SectionType::pages), {}, std::move(pages), total));
+}
+
+Result<void> ImageWriter::start_background(uint64_t max_queued) {
+  if (auto r = impl_->check_alive(); !r)
+    return r;
+  if (impl_->bg)
+    return Error::msg("image writer: background writing already started");
+  impl_->bg = std::make_unique<Background>(max_queued);
+  return {};
+}
+
+void ImageWriter::hold_background(bool hold) {
+  if (impl_->bg)
+    impl_->bg->hold(hold);
+}
+
+Result<void> ImageWriter::drain() {
+  if (auto r = impl_->check_alive(); !r)
+    return r;
+  return impl_->guard(impl_->stop_background(false));
+}
+
+uint64_t ImageWriter::background_write_us() const noexcept { return impl_->bg_us; }
+
 Result<uint32_t> ImageWriter::put_raw(uint32_t type, uint32_t flags,
                                       std::span<const uint8_t> payload) {
   if (auto r = impl_->check_alive(); !r)
     return std::move(r).error();
+  if (auto r = impl_->stop_background(false); !r)
+    return impl_->guard(Result<uint32_t>(std::move(r).error()));
   Sink& s = type == static_cast<uint32_t>(SectionType::pages) ? impl_->pages_sink() : impl_->meta;
   iovec iov{const_cast<uint8_t*>(payload.data()), payload.size()};
   return impl_->guard(impl_->raw(s, type, flags, &iov, 1, payload.size()));
@@ -449,6 +677,8 @@ Result<void> ImageWriter::commit() {
     return r;
   Impl& m = *impl_;
   auto run = [&]() -> Result<void> {
+    if (auto r = m.stop_background(false); !r)
+      return r;
     if (auto r = m.finish(m.meta); !r)
       return r;
     if (m.kind == Output::Kind::directory)

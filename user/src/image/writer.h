@@ -32,6 +32,7 @@
 #include <span>
 #include <string>
 
+#include "core/mapping.h"
 #include "core/result.h"
 #include "image/format.h"
 
@@ -94,6 +95,27 @@ class ImageWriter {
   // @flags may carry kSectionOptional.  Goes to meta.ckpt, or to
   // pages.ckpt when @type is PAGES (no alignment is done here).
   Result<uint32_t> put_raw(uint32_t type, uint32_t flags, std::span<const uint8_t> payload);
+
+  // Background writing, for a dump that wants its tree frozen only while
+  // it reads: from start_background() on, put() and put_pages_owned() only
+  // queue the section (its seq, position and any PAD are decided at once,
+  // so PageRun references are final) and a writer thread hashes and writes
+  // the sections in order.  At most @max_queued payload bytes wait in the
+  // queue; a put beyond that blocks until the thread catches up, so memory
+  // stays bounded and a slow disk only slows the dump down.  An error of the
+  // thread is returned by the next put, by drain() or by commit().
+  Result<void> start_background(uint64_t max_queued);
+  // One PAGES section whose bytes the writer takes over (freed once
+  // written).  Synchronous when no background thread runs.
+  Result<uint32_t> put_pages_owned(Mapping pages, uint64_t total);
+  // Held, the thread writes only when the queue is full (to make room):
+  // a dump holds it while the tree is frozen, so that the frozen time is
+  // spent reading, not writing, and releases it at the thaw.
+  void hold_background(bool hold);
+  // Waits until every queued section is written and stops the thread.
+  Result<void> drain();
+  // Time the background thread spent hashing and writing (0 if none ran).
+  uint64_t background_write_us() const noexcept;
 
   // Writes the END trailer(s), fsyncs, renames into place.  After a failed
   // commit the writer is aborted (temp removed).
