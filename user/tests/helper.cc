@@ -7,14 +7,24 @@
 //     uninterruptible, non-freezable sleep: the main thread can then not be
 //     frozen by another v1 cgroup, which is what the freeze timeout test needs.
 //
+//   ckpt-test-helper busy-pages N
+//     Maps two regions of N pages.  "idle" is written once; "busy" is
+//     rewritten forever: generation g = 1, 2, ... writes g into the first 8
+//     bytes of page 0, 1, ..., N-1 in order.  After the first generation it
+//     prints "IDLE_ADDR BUSY_ADDR" (hex) on stdout.  A consistent snapshot
+//     of "busy" therefore reads G, ..., G, G-1, ..., G-1 (non-increasing,
+//     spread at most 1); a stale page shows an older generation.
+//
 //   ckpt-test-helper sleep
 //     Prints "ready" on stdout, then sleeps until killed (like sleep(1), with
 //     a known comm, and a way to know that the exec happened).
 #include <pthread.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace {
@@ -46,6 +56,30 @@ int main(int argc, char** argv) {
     for (;;)
       ::pause();
   }
-  std::fprintf(stderr, "usage: ckpt-test-helper exec-stuck|sleep\n");
+  if (argc == 3 && std::strcmp(argv[1], "busy-pages") == 0) {
+    long n = std::atol(argv[2]);
+    long ps = ::sysconf(_SC_PAGESIZE);
+    if (n <= 0)
+      return 2;
+    auto* idle = static_cast<volatile unsigned long*>(::mmap(nullptr, n * ps, PROT_READ | PROT_WRITE,
+                                                             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    auto* busy = static_cast<volatile unsigned long*>(::mmap(nullptr, n * ps, PROT_READ | PROT_WRITE,
+                                                             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    if (idle == MAP_FAILED || busy == MAP_FAILED)
+      return 3;
+    const long words = ps / static_cast<long>(sizeof(unsigned long));
+    for (long i = 0; i < n; ++i)
+      idle[i * words] = 0x1d1e0000ul + static_cast<unsigned long>(i);
+    for (unsigned long g = 1;; ++g) {
+      for (long i = 0; i < n; ++i)
+        busy[i * words] = g;
+      if (g == 1) {
+        std::printf("%lx %lx\n", reinterpret_cast<unsigned long>(idle),
+                    reinterpret_cast<unsigned long>(busy));
+        std::fflush(stdout);
+      }
+    }
+  }
+  std::fprintf(stderr, "usage: ckpt-test-helper exec-stuck|sleep|busy-pages N\n");
   return 1;
 }

@@ -25,6 +25,7 @@ struct DumpArgs {
   std::string freeze_timeout;
   bool stats = false;
   bool no_progress = false;
+  bool no_pre_copy = false;
 };
 
 std::string us(uint64_t v) {
@@ -44,13 +45,18 @@ void print_stats(const dump::DumpResult& r) {
       "  shpages_scanned {:>12}\n"
       "  shpages_written {:>12}\n"
       "  scan_time       {:>12}\n"
+      "  precopy_time    {:>12}\n"
+      "  pages_precopied {:>12}\n"
+      "  pages_reused    {:>12}\n"
+      "  pages_zero      {:>12}\n"
       "  total_time      {:>12}\n"
       "  processes       {:>12}\n"
       "  threads         {:>12}\n"
       "  image_bytes     {:>12}\n",
       us(r.freezing_time_us), us(r.frozen_time_us), us(r.memdump_time_us),
       us(r.memwrite_time_us), r.pages_scanned, r.pages_written, r.shpages_scanned,
-      r.shpages_written, us(r.scan_time_us), us(r.total_time_us), r.processes, r.threads,
+      r.shpages_written, us(r.scan_time_us), us(r.precopy_time_us), r.pages_precopied,
+      r.pages_reused, r.pages_zero, us(r.total_time_us), r.processes, r.threads,
       r.image_bytes));
 }
 
@@ -77,6 +83,9 @@ Command add_dump_command(CLI::App& app, CommonArgs& common) {
                   "Give up if the tree is not frozen after this long (default 10s)");
   sub->add_flag("--stats", a->stats, "Print the dump statistics on stderr");
   sub->add_flag("--no-progress", a->no_progress, "No progress line, even on a terminal");
+  sub->add_flag("--no-pre-copy", a->no_pre_copy,
+                "Do not copy memory before freezing (pre-copy clears the tree's soft-dirty "
+                "bits, which another soft-dirty user would notice)");
   sub->footer(
       "A cgroup that was frozen before the dump stays frozen.  On any error the tree is left\n"
       "as it was and no complete-looking image is written.  Exit status: 0 on success,\n"
@@ -115,6 +124,7 @@ Command add_dump_command(CLI::App& app, CommonArgs& common) {
               }
               o.freeze_timeout = *t;
             }
+            o.pre_copy = !a->no_pre_copy;
             o.command_line = "ckpt-user dump --cgroup " + a->cgroup + " --pid " +
                              std::to_string(a->pid);
             // -o - into a pipe whose reader goes away: EPIPE from write(2),

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/fd.h"
 #include "core/mapping.h"
 #include "core/result.h"
 #include "image/proto.h"
@@ -29,6 +30,24 @@ struct Counters {
   uint64_t pages_written = 0;
   uint64_t shpages_scanned = 0;
   uint64_t shpages_written = 0;
+  uint64_t pages_zero = 0;        // mapped to the shared zero page: not stored
+  uint64_t pages_reused = 0;      // pre-copied and clean at the freeze
+  uint64_t pages_precopied = 0;   // copied before the freeze
+  uint64_t precopy_us = 0;
+};
+
+// Pages copied before the freeze (pre-copy): where they are in the image.
+struct PreRun {
+  uint64_t vaddr = 0;
+  uint64_t nr_pages = 0;
+  uint32_t section = 0;
+  uint64_t offset = 0;
+  uint64_t page_size = 4096;
+};
+struct PreCopy {
+  Fd pidfd;                  // the process copied: a later pid reuse is seen
+  std::vector<PreRun> runs;  // sorted by vaddr
+  uint64_t pages = 0;
 };
 
 struct Context {
@@ -38,6 +57,8 @@ struct Context {
   // Page data is read in chunks of at most this many bytes, one PAGES
   // section each (<= ImageWriter::kMaxPagesSection).
   uint64_t chunk_bytes = 0;
+  // The shared zero page's pfn (0: unknown, PFNs hidden without CAP_SYS_ADMIN).
+  uint64_t zero_pfn = 0;
   Counters counters;
   // Shared memory objects already stored, by (dev, inode).
   std::set<std::pair<uint64_t, uint64_t>> shmem_done;
@@ -59,7 +80,14 @@ struct Run {
 
 // memory.cc: the VMAs and private pages of a live process; shared memory
 // objects are stored once (SHMEM sections) and referenced by Vma.shmem_id.
-Result<void> dump_memory(Context& ctx, pid_t pid, image::Memory* mem);
+// @pre: what precopy_memory() copied of this process before the freeze;
+// pages still clean (soft-dirty bit clear, VMA without VM_SOFTDIRTY) are
+// referenced there instead of read again.
+Result<void> dump_memory(Context& ctx, pid_t pid, image::Memory* mem, const PreCopy* pre);
+// Before the freeze, while the tree runs: clears the soft-dirty bits of
+// @pid (clear_refs 4), then copies its private pages into the image.
+Result<PreCopy> precopy_memory(Context& ctx, pid_t pid);
+Result<void> init_zero_page(Context& ctx);
 // files.cc: every open fd; an unsupported one is an error naming it.
 Result<void> dump_files(Context& ctx, pid_t pid, int pidfd, image::Process* proc);
 // process.cc: identity, credentials, attributes, signals and threads.

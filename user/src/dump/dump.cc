@@ -113,7 +113,7 @@ std::vector<ProcessTasks> group_processes(const std::vector<ckpt_task>& tasks) {
   return out;
 }
 
-void fill_info(const DumpOptions& o, const cg::Cgroup& cg, const kmod::Session& s, bool was_frozen,
+void fill_info(const DumpOptions& o, const cg::Cgroup& cg, const ckpt_info& k, bool was_frozen,
                image::ImageInfo* info) {
   struct utsname u;
   if (::uname(&u) == 0) {
@@ -124,7 +124,7 @@ void fill_info(const DumpOptions& o, const cg::Cgroup& cg, const kmod::Session& 
   struct timespec ts;
   ::clock_gettime(CLOCK_REALTIME, &ts);
   info->set_tool_version(kVersion);
-  info->set_abi_version(s.info().abi_version);
+  info->set_abi_version(k.abi_version);
   info->set_page_size(static_cast<uint32_t>(::sysconf(_SC_PAGESIZE)));
   info->set_created_unix_ns(static_cast<uint64_t>(ts.tv_sec) * 1000000000ull +
                             static_cast<uint64_t>(ts.tv_nsec));
@@ -135,7 +135,7 @@ void fill_info(const DumpOptions& o, const cg::Cgroup& cg, const kmod::Session& 
                        : o.end_action == cg::EndAction::leave_frozen ? "leave-frozen"
                                                                      : "kill");
   info->set_was_frozen(was_frozen);
-  info->set_xstate_size(s.info().xstate_size);
+  info->set_xstate_size(k.xstate_size);
   info->set_command_line(o.command_line);
 }
 
@@ -146,7 +146,8 @@ Result<image::ImageWriter> open_output(const DumpOptions& o) {
   return image::ImageWriter::create(std::move(out), {});
 }
 
-Result<void> dump_one(Context& ctx, const ProcessTasks& p, image::Process* proc) {
+Result<void> dump_one(Context& ctx, const ProcessTasks& p, image::Process* proc,
+                      const std::map<pid_t, PreCopy>& pre) {
   pid_t pid = static_cast<pid_t>(p.leader.pid);
   if (p.leader.flags & CKPT_TASK_ZOMBIE) {
     // Exited, not yet reaped: only its identity and exit code remain.
@@ -169,7 +170,12 @@ Result<void> dump_one(Context& ctx, const ProcessTasks& p, image::Process* proc)
   auto r = dump_process_state(ctx, pid, live, proc);
   if (!r)
     return r;
-  r = dump_memory(ctx, pid, proc->mutable_memory());
+  // The pre-copy applies only to the very process it was taken from: its
+  // pidfd must still be alive (a recycled pid has a different one).
+  const PreCopy* pc = nullptr;
+  if (auto it = pre.find(pid); it != pre.end() && check_alive(it->second.pidfd.get(), pid))
+    pc = &it->second;
+  r = dump_memory(ctx, pid, proc->mutable_memory(), pc);
   if (!r)
     return r;
   r = dump_files(ctx, pid, pidfd->get(), proc);
@@ -234,8 +240,46 @@ Result<DumpResult> dump(const DumpOptions& o, const ProgressFn& progress) {
   uint64_t limit = o.buffer_limit ? o.buffer_limit : default_buffer_limit();
   if (auto r = writer->start_background(limit); !r)
     return std::move(r).error();
-  writer->hold_background(true);
   log::debug("page queue limit {} MiB", limit >> 20);
+
+  // INFO first (readers require it), before the pre-copy's PAGES.
+  {
+    image::ImageInfo info;
+    fill_info(o, cg, *abi, before->self, &info);
+    if (auto w = writer->put(image::SectionType::info, info); !w)
+      return std::move(w).error();
+  }
+
+  Context ctx;
+  ctx.writer = &*writer;
+  ctx.page_size = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  ctx.chunk_bytes = image::ImageWriter::kMaxPagesSection;
+  if (auto r = init_zero_page(ctx); !r)
+    return std::move(r).error();
+
+  // Pre-copy: while the tree still runs, copy its private memory and clear
+  // the soft-dirty bits; frozen, only pages written since are read again.
+  // An optimisation only: a process it fails for is simply read in full.
+  std::map<pid_t, PreCopy> pre;
+  if (o.pre_copy) {
+    const auto t_pre = Clock::now();
+    auto pids = cg.subtree_procs();
+    if (!pids)
+      return std::move(pids).error();
+    uint32_t n = 0;
+    for (pid_t pid : *pids) {
+      report("pre-copy", n++, static_cast<uint32_t>(pids->size()), writer->bytes_written());
+      auto pc = precopy_memory(ctx, pid);
+      if (!pc) {
+        log::info("pre-copy of pid {} skipped: {}", pid, pc.error().message());
+        continue;
+      }
+      ctx.counters.pages_precopied += pc->pages;
+      pre.emplace(pid, std::move(*pc));
+    }
+    ctx.counters.precopy_us = us_between(t_pre, Clock::now());
+  }
+  writer->hold_background(true);
 
   report("freezing", 0, 0, 0);
   const auto t_freeze = Clock::now();
@@ -257,11 +301,7 @@ Result<DumpResult> dump(const DumpOptions& o, const ProgressFn& progress) {
   res.processes = static_cast<uint32_t>(procs.size());
   res.threads = static_cast<uint32_t>(tasks->size());
 
-  Context ctx;
   ctx.session = &*session;
-  ctx.writer = &*writer;
-  ctx.page_size = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-  ctx.chunk_bytes = image::ImageWriter::kMaxPagesSection;
   {
     auto self_ns = proc::read_proc_link(::getpid(), "ns/net");
     if (self_ns) {
@@ -271,11 +311,6 @@ Result<DumpResult> dump(const DumpOptions& o, const ProgressFn& progress) {
     }
   }
 
-  image::ImageInfo info;
-  fill_info(o, cg, *session, before->self, &info);
-  auto w = writer->put(image::SectionType::info, info);
-  if (!w)
-    return std::move(w).error();
   image::Tree tree;
   for (const auto& t : *tasks) {
     auto* x = tree.add_tasks();
@@ -289,7 +324,7 @@ Result<DumpResult> dump(const DumpOptions& o, const ProgressFn& progress) {
     x->set_flags(t.flags);
     x->set_depth(t.depth);
   }
-  w = writer->put(image::SectionType::tree, tree);
+  auto w = writer->put(image::SectionType::tree, tree);
   if (!w)
     return std::move(w).error();
 
@@ -297,7 +332,7 @@ Result<DumpResult> dump(const DumpOptions& o, const ProgressFn& progress) {
   for (const auto& p : procs) {
     report("dumping", done, res.processes, writer->bytes_written());
     image::Process proc;
-    auto r = dump_one(ctx, p, &proc);
+    auto r = dump_one(ctx, p, &proc, pre);
     if (!r)
       return std::move(r).error().context(fmt::format("pid {} ({})", p.leader.pid, proc.comm()));
     auto s = writer->put(image::SectionType::process, proc);
@@ -337,6 +372,10 @@ Result<DumpResult> dump(const DumpOptions& o, const ProgressFn& progress) {
   res.pages_written = c.pages_written;
   res.shpages_scanned = c.shpages_scanned;
   res.shpages_written = c.shpages_written;
+  res.pages_zero = c.pages_zero;
+  res.pages_precopied = c.pages_precopied;
+  res.pages_reused = c.pages_reused;
+  res.precopy_time_us = c.precopy_us;
   res.total_time_us = us_between(t_start, Clock::now());
   image::DumpStats st;
   st.set_freezing_time_us(res.freezing_time_us);
@@ -348,6 +387,10 @@ Result<DumpResult> dump(const DumpOptions& o, const ProgressFn& progress) {
   st.set_shpages_scanned(res.shpages_scanned);
   st.set_shpages_written(res.shpages_written);
   st.set_scan_time_us(res.scan_time_us);
+  st.set_pages_zero(res.pages_zero);
+  st.set_pages_precopied(res.pages_precopied);
+  st.set_pages_reused(res.pages_reused);
+  st.set_precopy_time_us(res.precopy_time_us);
   st.set_total_time_us(res.total_time_us);
   st.set_image_bytes(writer->bytes_written());
   st.set_tasks(res.threads);

@@ -38,6 +38,7 @@ struct DumpOptions {
   cg::EndAction end_action = cg::EndAction::thaw;
   Clock::duration freeze_timeout = cg::kDefaultFreezeTimeout;
   std::string command_line;        // recorded in the image, for humans
+  bool pre_copy = true;            // copy memory before the freeze (soft-dirty tracking)
   uint64_t buffer_limit = 0;       // bytes of page data queued for writing; 0: half of MemAvailable
 };
 
@@ -64,6 +65,10 @@ struct DumpResult {
   uint64_t shpages_scanned = 0;
   uint64_t shpages_written = 0;
   uint64_t scan_time_us = 0;
+  uint64_t pages_zero = 0;        // zero-page mappings, not stored
+  uint64_t pages_precopied = 0;   // copied before the freeze
+  uint64_t pages_reused = 0;      // of those, still clean at the freeze
+  uint64_t precopy_time_us = 0;
   uint64_t total_time_us = 0;
 };
 

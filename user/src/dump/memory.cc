@@ -25,7 +25,9 @@
 #include "core/fd.h"
 #include "core/log.h"
 #include "dump/context.h"
+#include "core/file.h"
 #include "core/time.h"
+#include "proc/fds.h"
 #include "proc/maps.h"
 #include "proc/mem.h"
 #include "proc/pagemap.h"
@@ -225,9 +227,116 @@ Result<uint64_t> dump_shmem(Context& ctx, pid_t pid, const proc::MapEntry& m, ui
   return pw.written();
 }
 
+// Whether the VMA's pages are dumped as private memory, and with which
+// pagemap predicate.
+bool private_kind(image::Vma::Kind k) {
+  return k == image::Vma::ANON_PRIVATE || k == image::Vma::HEAP || k == image::Vma::STACK ||
+         k == image::Vma::FILE_PRIVATE;
+}
+
+// The pfn of the shared zero page, from a page of our own that was only
+// read: present, mapped to it.  0 when PFNs are hidden (no CAP_SYS_ADMIN).
+uint64_t find_zero_pfn(std::size_t ps) {
+  auto m = Mapping::anonymous(ps, PROT_READ);
+  if (!m)
+    return 0;
+  volatile const char* p = static_cast<const char*>(m->data());
+  (void)*p;
+  auto pm = proc::PagemapReader::open(::getpid());
+  if (!pm)
+    return 0;
+  auto e = pm->entries(reinterpret_cast<uint64_t>(m->data()), reinterpret_cast<uint64_t>(m->data()) + ps);
+  if (!e || e->empty() || !((*e)[0] & proc::kPmPresent))
+    return 0;
+  return (*e)[0] & proc::kPmPfnMask;
+}
+
+// Where a page copied before the freeze lives in the image, if it was.
+const PreRun* find_pre(const PreCopy& pre, uint64_t vaddr) {
+  auto it = std::upper_bound(pre.runs.begin(), pre.runs.end(), vaddr,
+                             [](uint64_t v, const PreRun& r) { return v < r.vaddr; });
+  if (it == pre.runs.begin())
+    return nullptr;
+  --it;
+  return vaddr < it->vaddr + it->nr_pages * it->page_size ? &*it : nullptr;
+}
+
+// Appends a PageRun, extending the previous one when contiguous in memory
+// and in the same section.
+void add_run(google::protobuf::RepeatedPtrField<image::PageRun>* runs, uint64_t vaddr,
+             uint32_t section, uint64_t offset, uint64_t ps) {
+  if (!runs->empty()) {
+    auto& last = (*runs)[runs->size() - 1];
+    if (last.section() == section && last.vaddr() + last.nr_pages() * ps == vaddr &&
+        last.offset() + last.nr_pages() * ps == offset) {
+      last.set_nr_pages(last.nr_pages() + 1);
+      return;
+    }
+  }
+  auto* r = runs->Add();
+  r->set_vaddr(vaddr);
+  r->set_nr_pages(1);
+  r->set_section(section);
+  r->set_offset(offset);
+}
+
 }  // namespace
 
-Result<void> dump_memory(Context& ctx, pid_t pid, image::Memory* mem) {
+Result<void> init_zero_page(Context& ctx) {
+  ctx.zero_pfn = find_zero_pfn(ctx.page_size);
+  return {};
+}
+
+Result<PreCopy> precopy_memory(Context& ctx, pid_t pid) {
+  PreCopy pre;
+  auto pidfd = proc::pidfd_open(pid);
+  if (!pidfd)
+    return std::move(pidfd).error();
+  pre.pidfd = std::move(*pidfd);
+  // Clear the soft-dirty bits first: every write from now on marks its
+  // page again, and the frozen pass copies those pages anew.
+  if (auto r = write_file(proc::proc_path(pid, "clear_refs"), "4"); !r)
+    return std::move(r).error().context("clear soft-dirty bits");
+  auto maps = proc::read_maps(pid);
+  if (!maps)
+    return std::move(maps).error();
+  auto pagemap = proc::PagemapReader::open(pid);
+  if (!pagemap)
+    return std::move(pagemap).error();
+  auto vm = proc::MemReader::open(pid, proc::MemReader::Method::vm_readv);
+  if (!vm)
+    return std::move(vm).error();
+  google::protobuf::RepeatedPtrField<image::PageRun> runs;
+  PageWriter pw(ctx, &*vm, -1, &runs);
+  const uint64_t zero = ctx.zero_pfn;
+  for (const auto& m : *maps) {
+    auto kind = classify(m);
+    if (!private_kind(kind) || !(m.prot & PROT_READ) || m.deleted)
+      continue;
+    const bool file = kind == image::Vma::FILE_PRIVATE;
+    auto want = [&](uint64_t raw) {
+      if ((raw & proc::kPmPresent) && (raw & proc::kPmPfnMask) == zero)
+        return false;
+      return file ? proc::want_private_file(raw) : proc::want_private_anon(raw);
+    };
+    auto scan = pagemap->scan(m.start, m.end, want);
+    if (!scan)
+      return std::move(scan).error();
+    for (const auto& r : scan->runs)
+      if (auto a = pw.add(r.start, r.nr_pages, 0); !a)
+        return std::move(a).error();
+  }
+  if (auto r = pw.flush(); !r)
+    return std::move(r).error();
+  pre.pages = pw.written();
+  for (const auto& r : runs)
+    pre.runs.push_back({r.vaddr(), r.nr_pages(), r.section(), r.offset(), ctx.page_size});
+  std::sort(pre.runs.begin(), pre.runs.end(),
+            [](const PreRun& a, const PreRun& b) { return a.vaddr < b.vaddr; });
+  return pre;
+}
+
+Result<void> dump_memory(Context& ctx, pid_t pid, image::Memory* mem, const PreCopy* pre) {
   auto stat = proc::read_stat(pid);
   if (!stat)
     return std::move(stat).error();
@@ -255,11 +364,13 @@ Result<void> dump_memory(Context& ctx, pid_t pid, image::Memory* mem) {
   auto vm = proc::MemReader::open(pid, proc::MemReader::Method::vm_readv);
   if (!vm)
     return std::move(vm).error();
-  std::optional<proc::MemReader> pm;  // /proc/PID/mem, for unreadable mappings
 
   PageWriter readable(ctx, &*vm, -1, mem->mutable_pages());
   std::vector<std::pair<uint64_t, uint64_t>> unreadable;  // (vaddr, nr_pages)
-  uint64_t ps = ctx.page_size;
+  const uint64_t ps = ctx.page_size;
+  const uint64_t zero = ctx.zero_pfn;
+  uint64_t reused = 0;
+  google::protobuf::RepeatedPtrField<image::PageRun> reuse_runs;
 
   for (const auto& m : *maps) {
     auto* v = mem->add_vmas();
@@ -302,22 +413,59 @@ Result<void> dump_memory(Context& ctx, pid_t pid, image::Memory* mem) {
     if (kind == image::Vma::FILE_SHARED)
       continue;  // the file holds the bytes
     const bool file = kind == image::Vma::FILE_PRIVATE;
-    auto scan = pagemap->scan(m.start, m.end, file ? proc::want_private_file : proc::want_private_anon);
-    if (!scan)
-      return std::move(scan).error().context(where);
-    ctx.counters.pages_scanned += scan->scanned;
-    v->set_pages_present(scan->in_memory);
-    v->set_pages_dumped(scan->selected);
+    // A VMA created or moved since the soft-dirty bits were cleared carries
+    // VM_SOFTDIRTY ("sd"): none of its pre-copied bytes may be trusted.
+    const PreCopy* p = pre && !m.has_vm_flag("sd") ? pre : nullptr;
+    auto entries = pagemap->entries(m.start, m.end);
+    if (!entries)
+      return std::move(entries).error().context(where);
+    ctx.counters.pages_scanned += entries->size();
     const bool can_read = (m.prot & PROT_READ) != 0;
-    for (const auto& run : scan->runs) {
-      if (can_read) {
-        auto r = readable.add(run.start, run.nr_pages, 0);
-        if (!r)
+    uint64_t present = 0, dumped = 0;
+    uint64_t run_start = 0, run_len = 0;  // pages to read now
+    auto flush_run = [&]() -> Result<void> {
+      if (run_len == 0)
+        return {};
+      Result<void> r;
+      if (can_read)
+        r = readable.add(run_start, run_len, 0);
+      else
+        unreadable.push_back({run_start, run_len});
+      run_len = 0;
+      return r;
+    };
+    for (std::size_t i = 0; i < entries->size(); ++i) {
+      uint64_t raw = (*entries)[i];
+      uint64_t va = m.start + i * ps;
+      if (proc::page_in_memory(raw))
+        ++present;
+      // The shared zero page: nothing to store, a restore reads zeros too.
+      bool zero_page = zero && (raw & proc::kPmPresent) && (raw & proc::kPmPfnMask) == zero;
+      bool want = !zero_page && (file ? proc::want_private_file(raw) : proc::want_private_anon(raw));
+      if (zero_page)
+        ++ctx.counters.pages_zero;
+      if (!want) {
+        if (auto r = flush_run(); !r)
           return std::move(r).error().context(fmt::format("pid {}: {}", pid, where));
-      } else {
-        unreadable.push_back({run.start, run.nr_pages});
+        continue;
       }
+      ++dumped;
+      const PreRun* hit = p && !(raw & proc::kPmSoftDirty) ? find_pre(*p, va) : nullptr;
+      if (hit) {
+        if (auto r = flush_run(); !r)
+          return std::move(r).error().context(fmt::format("pid {}: {}", pid, where));
+        add_run(&reuse_runs, va, hit->section, hit->offset + (va - hit->vaddr), ps);
+        ++reused;
+        continue;
+      }
+      if (run_len == 0)
+        run_start = va;
+      ++run_len;
     }
+    if (auto r = flush_run(); !r)
+      return std::move(r).error().context(fmt::format("pid {}: {}", pid, where));
+    v->set_pages_present(present);
+    v->set_pages_dumped(dumped);
   }
   auto r = readable.flush();
   if (!r)
@@ -342,11 +490,14 @@ Result<void> dump_memory(Context& ctx, pid_t pid, image::Memory* mem) {
     written += pw.written();
     for (const auto& run : extra.pages())
       *mem->add_pages() = run;
-    std::sort(mem->mutable_pages()->begin(), mem->mutable_pages()->end(),
-              [](const image::PageRun& a, const image::PageRun& b) { return a.vaddr() < b.vaddr(); });
   }
-  (void)ps;
-  ctx.counters.pages_written += written;
+  for (const auto& run : reuse_runs)
+    *mem->add_pages() = run;
+  std::sort(mem->mutable_pages()->begin(), mem->mutable_pages()->end(),
+            [](const image::PageRun& a, const image::PageRun& b) { return a.vaddr() < b.vaddr(); });
+  // In the image: read now, plus pre-copied pages still clean.
+  ctx.counters.pages_written += written + reused;
+  ctx.counters.pages_reused += reused;
   return {};
 }
 

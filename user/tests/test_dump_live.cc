@@ -1,0 +1,120 @@
+// ckpt-user's dump against the real module (the VM lane runs these; on a
+// host without /dev/ckpt they skip).  The point here: pre-copy must never
+// store a stale page.  A child rewrites a region forever while the dump
+// pre-copies it and then freezes it; the image must hold one consistent
+// snapshot of that region, and the pages of an idle region must be reused
+// from the pre-copy rather than read again.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <sstream>
+
+#include "cgroup/cgroup.h"
+#include "dump/dump.h"
+#include "image/reader.h"
+#include "test_util.h"
+
+namespace ckpt::dump {
+namespace {
+
+using cg::Version;
+using test::Sandbox;
+
+#define CKPT_REQUIRE_MODULE()                                                     \
+  if (::access("/dev/ckpt", F_OK) != 0)                                          \
+  GTEST_SKIP() << "no /dev/ckpt: ckpt.ko is not loaded (it loads in the VM lane)"
+
+class KmodLiveDump : public testing::TestWithParam<Version> {};
+
+// The first 8 bytes of each page of [addr, addr + n pages) in the image.
+std::vector<uint64_t> page_words(image::ImageReader& r, const image::Process& p, uint64_t addr,
+                                 long n, long ps) {
+  std::vector<uint64_t> out(static_cast<size_t>(n), ~0ull);
+  for (const auto& run : p.memory().pages()) {
+    auto bytes = r.read_run(run);
+    EXPECT_TRUE(bytes.ok());
+    if (!bytes)
+      continue;
+    for (uint64_t k = 0; k < run.nr_pages(); ++k) {
+      uint64_t va = run.vaddr() + k * static_cast<uint64_t>(ps);
+      if (va < addr || va >= addr + static_cast<uint64_t>(n * ps))
+        continue;
+      uint64_t w;
+      std::memcpy(&w, bytes->data() + k * static_cast<uint64_t>(ps), sizeof w);
+      out[(va - addr) / static_cast<uint64_t>(ps)] = w;
+    }
+  }
+  return out;
+}
+
+TEST_P(KmodLiveDump, PreCopyStoresOneConsistentSnapshot) {
+  CKPT_REQUIRE_MODULE();
+  CKPT_REQUIRE_HIERARCHY(GetParam(), root);
+  Sandbox sb;
+  std::string cgpath = sb.make_cgroup(GetParam());
+  auto cg = cg::Cgroup::open(cgpath);
+  ASSERT_TRUE(cg);
+  const long n = 512, ps = ::sysconf(_SC_PAGESIZE);
+  test::Child& child = sb.spawn({CKPT_TEST_HELPER, "busy-pages", std::to_string(n)});
+  std::istringstream line(test::read_line(child.stdout_r.get()));
+  uint64_t idle = 0, busy = 0;
+  line >> std::hex >> idle >> busy;
+  ASSERT_NE(busy, 0u);
+  ASSERT_TRUE(cg->add_process(child.pid));
+
+  char tmpl[] = "/tmp/ckpt-dump-live-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  std::string img = std::string(tmpl) + "/busy.ckpt";
+  DumpOptions o;
+  o.cgroup = cgpath;
+  o.root_pid = child.pid;
+  o.output = img;
+  o.pre_copy = true;
+  auto res = dump(o);
+  ASSERT_TRUE(res) << res.error().message();
+  EXPECT_GE(res->pages_precopied, static_cast<uint64_t>(2 * n));
+  // The idle region was not written after the pre-copy: reused, not re-read.
+  EXPECT_GE(res->pages_reused, static_cast<uint64_t>(n));
+
+  auto r = image::ImageReader::open(img);
+  ASSERT_TRUE(r) << r.error().message();
+  auto meta = r->load_metadata();
+  ASSERT_TRUE(meta) << meta.error().message();
+  ASSERT_TRUE(r->verify_pages());
+  const image::Process* p = nullptr;
+  for (const auto& x : meta->processes)
+    if (x.pid() == static_cast<uint32_t>(child.pid))
+      p = &x;
+  ASSERT_NE(p, nullptr);
+  auto iw = page_words(*r, *p, idle, n, ps);
+  for (long i = 0; i < n; ++i)
+    ASSERT_EQ(iw[static_cast<size_t>(i)], 0x1d1e0000ull + static_cast<uint64_t>(i)) << "idle page " << i;
+  auto bw = page_words(*r, *p, busy, n, ps);
+  uint64_t hi = bw[0], lo = bw[0];
+  for (long i = 0; i < n; ++i) {
+    uint64_t w = bw[static_cast<size_t>(i)];
+    ASSERT_NE(w, ~0ull) << "busy page " << i << " not in the image";
+    if (i > 0) {
+      ASSERT_LE(w, bw[static_cast<size_t>(i - 1)]) << "busy page " << i << ": generation rises";
+    }
+    hi = std::max(hi, w);
+    lo = std::min(lo, w);
+  }
+  EXPECT_LE(hi - lo, 1u) << "generations " << lo << ".." << hi << ": a stale page";
+  // The workload runs on (thawed): its generation moves past the snapshot.
+  auto st = cg->freezer_status();
+  ASSERT_TRUE(st);
+  EXPECT_FALSE(st->self);
+  ::unlink(img.c_str());
+  ::rmdir(tmpl);
+}
+
+INSTANTIATE_TEST_SUITE_P(Hierarchies, KmodLiveDump,
+                         testing::Values(Version::v2, Version::v1_freezer),
+                         [](const testing::TestParamInfo<Version>& i) {
+                           return i.param == Version::v2 ? "v2" : "v1";
+                         });
+
+}  // namespace
+}  // namespace ckpt::dump
