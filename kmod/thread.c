@@ -160,6 +160,15 @@ static void ckpt_read_thread(struct task_struct *t, struct ckpt_thread *out)
 	if (test_tsk_restore_sigmask(t)) {
 		out->state |= CKPT_THREAD_RESTORE_SIGMASK;
 		out->saved_sigmask = ckpt_sigset(&t->saved_sigmask);
+	} else if (!sigisemptyset(&t->real_blocked)) {
+		/*
+		 * Inside rt_sigtimedwait() (frozen there by the v1 freezer):
+		 * ->blocked lacks the awaited signals until the call puts
+		 * ->real_blocked back.  An empty ->real_blocked needs no flag:
+		 * the call then only removed bits from an empty mask.
+		 */
+		out->state |= CKPT_THREAD_SIGTIMEDWAIT;
+		out->saved_sigmask = ckpt_sigset(&t->real_blocked);
 	}
 	spin_unlock_irq(&sh->siglock);
 

@@ -533,7 +533,7 @@ static void one_ioctl(struct worker *w)
 		memcpy(&t, (void *)(uintptr_t)uptr, sizeof(t));
 		/* Failed: every out field is 0 (some inputs set blocked). */
 		check(ret == 0 ? t.robust_list_len == 24 && t.reserved == 0 &&
-		      !(t.state & ~CKPT_THREAD_RESTORE_SIGMASK) :
+		      !(t.state & ~(CKPT_THREAD_RESTORE_SIGMASK | CKPT_THREAD_SIGTIMEDWAIT)) :
 		      t.robust_list_len == 0 && t.blocked == 0 && t.state == 0,
 		      CMDFMT "THREAD: robust_list_len %llu state %#x", CMDARGS,
 		      (unsigned long long)t.robust_list_len, t.state);

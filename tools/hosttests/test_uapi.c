@@ -154,6 +154,7 @@ static void test_flag_values(void **state)
 			 CKPT_TASK_ROOT | CKPT_TASK_WORKER, 0x7f);
 	assert_int_equal(CKPT_SCAN_ERR_UNSTABLE, 6);
 	assert_int_equal(CKPT_THREAD_RESTORE_SIGMASK, 1);
+	assert_int_equal(CKPT_THREAD_SIGTIMEDWAIT, 2);
 	assert_int_equal(CKPT_SIGACTIONS_NR, 64);
 	assert_int_equal(CKPT_CMD_BIT(CKPT_IOC_THREAD), 0x40);
 }

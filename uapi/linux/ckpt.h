@@ -262,9 +262,13 @@ struct ckpt_sigactions {
  *                   is in a system call that replaced its mask for its
  *                   duration (sigsuspend, ppoll, pselect6, epoll_pwait...);
  *                   @blocked is that temporary mask, @saved_sigmask the one
- *                   the call restores.  0 otherwise.
+ *                   the call restores.  With CKPT_THREAD_SIGTIMEDWAIT: the
+ *                   thread is in rt_sigtimedwait(), whose temporary mask
+ *                   lacks the awaited signals; @saved_sigmask is the mask
+ *                   the call puts back.  0 otherwise.
  */
 #define CKPT_THREAD_RESTORE_SIGMASK	(1U << 0)
+#define CKPT_THREAD_SIGTIMEDWAIT	(1U << 1)
 
 struct ckpt_thread {
 	__u32 flags;			/* in: must be 0 */

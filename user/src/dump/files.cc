@@ -38,36 +38,50 @@ void fill_stat(const proc::FdStat& s, const proc::FdInfo& info, image::FileStat*
   f->set_mnt_id(static_cast<uint32_t>(info.mnt_id.value_or(0)));
 }
 
-// Unread bytes of a stream socket, peeked through a duplicate of the fd
-// with SO_PEEK_OFF stepping (MSG_PEEK alone always starts at the head), and
-// the peek offset switched off again.  Never consumes anything.
+// Unread bytes of a stream socket, peeked through a duplicate of the fd;
+// never consumes anything.  One MSG_PEEK with a buffer larger than the
+// queue returns it all (TCP and unix stream peeks run across queued skbs);
+// if it returns less, SO_PEEK_OFF steps through the rest (unix; TCP since
+// Linux 6.10) and is switched off again.
 Result<std::string> peek_stream(int pidfd, int fd, uint32_t expect) {
   auto dup = proc::pidfd_getfd(pidfd, fd);
   if (!dup)
     return std::move(dup).error();
+  std::string data(static_cast<size_t>(expect) + 4096, '\0');
+  ssize_t n;
+  do {
+    n = ::recv(dup->get(), data.data(), data.size(), MSG_PEEK | MSG_DONTWAIT);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+    return Error::from_errno("peek the socket's queue");
+  data.resize(n < 0 ? 0 : static_cast<size_t>(n));
+  if (data.size() >= expect)
+    return data;
+
   int zero = 0;
   if (::setsockopt(dup->get(), SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)) != 0)
-    return Error::from_errno("SO_PEEK_OFF");
-  std::string data;
+    return Error::from_errno(fmt::format("peeked {} of the {} queued bytes; SO_PEEK_OFF",
+                                         data.size(), expect));
+  data.clear();
   Result<std::string> result = Error::msg("unreachable");
   for (;;) {
     char buf[65536];
-    ssize_t n = ::recv(dup->get(), buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
-    if (n < 0 && errno == EINTR)
+    ssize_t m = ::recv(dup->get(), buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+    if (m < 0 && errno == EINTR)
       continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    if (m < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       result = std::move(data);
       break;
     }
-    if (n < 0) {
+    if (m < 0) {
       result = Error::from_errno("peek the socket's queue");
       break;
     }
-    if (n == 0) {
+    if (m == 0) {
       result = std::move(data);
       break;
     }
-    data.append(buf, static_cast<size_t>(n));
+    data.append(buf, static_cast<size_t>(m));
   }
   int off = -1;
   ::setsockopt(dup->get(), SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off));

@@ -59,6 +59,13 @@ Result<void> dump_thread(Context& ctx, pid_t pid, const ckpt_task& t, image::Thr
   auto k = ctx.session->thread(tid);
   if (!k)
     return std::move(k).error().context(fmt::format("kernel state of thread {}", tid));
+  // The mask to restore is the one in effect outside a system call that
+  // replaced it for its duration (sigsuspend, ppoll, rt_sigtimedwait...):
+  // /proc's SigBlk shows the temporary one.
+  if (k->state & (CKPT_THREAD_RESTORE_SIGMASK | CKPT_THREAD_SIGTIMEDWAIT))
+    th->set_sigmask(k->saved_sigmask);
+  else
+    th->set_sigmask(k->blocked);
   th->set_sas_sp(k->sas_ss_sp);
   th->set_sas_size(k->sas_ss_size);
   th->set_sas_flags(k->sas_ss_flags);
