@@ -32,4 +32,12 @@ p=${p:-0} f=${f:-0} s=${s:-0}
 [ "$s" -eq 0 ] || { echo "vm-check: $s ckpt-user tests skipped with the module loaded: counted as failed"; f=$((f + s)); status=1; }
 [ "$p" -gt 0 ] || status=1
 echo "ckpt-user-live: $p passed, $f failed"
+
+# The end-to-end tests (tools/e2e): the workloads dumped by ckpt and CRIU
+# and compared, ckpt's failure cases, and the 1 GiB dump (its --stats are
+# printed).  Prints "e2e: N passed, N failed".
+e2e_t0=$(date +%s)
+tools/e2e/run-in-vm.sh mem threads pipe pipe-v1 sockets files tree unsupported \
+	fullfs sigkill frozen leave-frozen kill stream dir big || status=1
+echo "# vm-check: the e2e tests took $(($(date +%s) - e2e_t0)) s"
 exit $status

@@ -61,13 +61,26 @@ TEST_F(ShowTest, Json) {
   EXPECT_EQ(j["page_stats"][0]["pages"], 3);
   EXPECT_EQ(j["page_stats"][1]["pages"], 5);
   EXPECT_EQ(j["page_stats"][1]["vmas"][0]["pages_in_runs"], 5);
-  // --pages: the hash of each run's bytes.
+  // --pages: one XXH3-64 per page of each run, in order.
   const std::string& d = sample_.page_data[1];
-  std::string first = d.substr(0, 2 * kPs), rest = d.substr(2 * kPs);
-  EXPECT_EQ(j["page_stats"][1]["runs"][0]["xxh3"],
-            fmt::format("{:016x}", XXH3_64bits(first.data(), first.size())));
-  EXPECT_EQ(j["page_stats"][1]["runs"][1]["xxh3"],
-            fmt::format("{:016x}", XXH3_64bits(rest.data(), rest.size())));
+  auto page_hash = [&](std::size_t i) {
+    return fmt::format("{:016x}", XXH3_64bits(d.data() + i * kPs, kPs));
+  };
+  ASSERT_EQ(j["page_stats"][1]["runs"][0]["page_xxh3"].size(), 2u);
+  EXPECT_EQ(j["page_stats"][1]["runs"][0]["page_xxh3"][0], page_hash(0));
+  EXPECT_EQ(j["page_stats"][1]["runs"][0]["page_xxh3"][1], page_hash(1));
+  ASSERT_EQ(j["page_stats"][1]["runs"][1]["page_xxh3"].size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i)
+    EXPECT_EQ(j["page_stats"][1]["runs"][1]["page_xxh3"][i], page_hash(2 + i));
+  EXPECT_NE(page_hash(0), page_hash(1));
+  EXPECT_EQ(j["page_stats"][1]["runs"][0].count("xxh3"), 0u);
+  // Shared memory runs carry per-page hashes too.
+  ASSERT_EQ(j["shared_memory_page_stats"].size(), 1u);
+  for (const auto& r : j["shared_memory_page_stats"][0]["runs"])
+    EXPECT_EQ(r["page_xxh3"].size(), r["nr_pages"].get<std::size_t>());
+  const std::string& sh = sample_.page_data.back();
+  EXPECT_EQ(j["shared_memory_page_stats"][0]["runs"][0]["page_xxh3"][0],
+            fmt::format("{:016x}", XXH3_64bits(sh.data(), kPs)));
   // Page bytes themselves are never printed.
   EXPECT_EQ(o.out.find(d.substr(0, 16)), std::string::npos);
   // Not a terminal: JSON is the default.
