@@ -24,7 +24,7 @@ help:
 	@echo "make            build ckpt.ko for: $(KVERS); the tools; ckpt-user (build/user)"
 	@echo "make demo       boot a VM, load ckpt.ko, freeze a demo tree, scan it"
 	@echo "make check      all tests: build, host tests, VM selftests on every kernel"
-	@echo "make bench      the scan benchmark in the VM (not a test)"
+	@echo "make bench      ckpt against CRIU in the VM (6.12; CKPT_KVERS; BENCH_QUICK=1) (not a test)"
 	@echo "make fuzz       long fuzz and race runs in the VM (make check runs short ones)"
 	@echo "make deb        Debian packages ckpt-dkms and ckpt-tools in build/deb"
 	@echo "make install    ckpt-user, man page, udev rule, header, module source (PREFIX, DESTDIR)"
@@ -33,6 +33,10 @@ help:
 
 deps:
 	$(TOP)/tools/install-deps
+
+# The packages to build the debug kernel (make check-debug).
+deps-debug:
+	$(TOP)/tools/install-deps debug
 
 # One build directory per kernel: symlinks to the sources, objects beside them.
 modules:
@@ -59,6 +63,25 @@ $(BUILD)/tools/host-%: tools/hosttests/test_%.c uapi/linux/ckpt.h tools/ckpt-uti
 
 tools: $(TOOLS) $(SELFTESTS) $(HOSTTESTS)
 
+# End-to-end test workloads (tools/e2e/workloads/wl-NAME.c; tools/e2e/README).
+E2E_WORKLOADS := $(patsubst tools/e2e/workloads/%.c,$(BUILD)/tools/e2e/%,$(wildcard tools/e2e/workloads/wl-*.c))
+
+$(BUILD)/tools/e2e/wl-%: tools/e2e/workloads/wl-%.c tools/e2e/workloads/wl-common.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_TOOLS) -o $@ $< -lpthread
+
+tools: $(E2E_WORKLOADS)
+
+# The benchmark's programs (tools/bench/*.c): built by make tools (and so by
+# make check), run only by make bench.
+BENCH_TOOLS := $(patsubst tools/bench/%.c,$(BUILD)/tools/bench/%,$(wildcard tools/bench/*.c))
+
+$(BUILD)/tools/bench/%: tools/bench/%.c uapi/linux/ckpt.h tools/ckpt-util.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_TOOLS) -Itools -o $@ $< -lpthread
+
+tools: $(BENCH_TOOLS)
+
 # ckpt-user, the C++ driver (user/, CMake).
 CMAKE_BUILD_TYPE ?= RelWithDebInfo
 user:
@@ -78,8 +101,10 @@ check-host:
 check-vm:
 	$(TOP)/vmtest/run-all --out-base $(BUILD)/vm-check -- $(TOP)/tools/vm-check.sh
 
+# The benchmark suite (tools/bench/, Documentation/performance.md): one VM
+# per kernel in turn, ckpt and CRIU in alternation; not part of make check.
 bench: all
-	$(TOP)/vmtest/run-all --out-base $(BUILD)/vm-bench -- $(TOP)/tools/bench.sh
+	$(TOP)/tools/bench/run.sh
 
 clean:
 	rm -rf $(BUILD)
@@ -174,11 +199,11 @@ fuzz: modules $(FUZZ_TOOLS)
 # check-debug builds ckpt.ko against it (build/KRELEASE/kmod, CKPT_WERROR)
 # and runs the whole selftest suite on it, then a kmemleak scan.
 DEBUG_SERIES ?= 6.12
-.PHONY: debug-kernel check-debug
+.PHONY: debug-kernel check-debug deps-debug
 
 debug-kernel:
 	$(TOP)/tools/install-deps debug
 	$(TOP)/vmtest/debug/build-kernel $(DEBUG_SERIES)
 
-check-debug: debug-kernel $(SELFTESTS)
+check-debug: debug-kernel $(SELFTESTS) $(FUZZ_TOOLS)
 	BUILD=$(BUILD) CKPT_WERROR=$(CKPT_WERROR) $(TOP)/vmtest/debug/check-debug $(DEBUG_SERIES)

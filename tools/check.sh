@@ -28,10 +28,11 @@ fi
 passed=$((passed + hp)) failed=$((failed + hf))
 echo "check-host: $hp passed, $hf failed"
 
-# The VM: the module selftests, fuzzer, race tests and ckpt-user's
-# live-module tests, on every target kernel; each part prints a
-# "N passed, N failed" line.
-vmtest/run-all --out-base "$out/vm" -- tools/vm-check.sh || status=1
+# The VM: the module selftests, fuzzer, race tests, ckpt-user's
+# live-module tests and the end-to-end tests (tools/e2e), on every target
+# kernel; each of these 5 parts prints a "N passed, N failed" line.
+# --mem 4096: the e2e part dumps a 1 GiB process with both tools.
+vmtest/run-all --out-base "$out/vm" --mem 4096 --timeout 1800 -- tools/vm-check.sh || status=1
 for d in "$out"/vm/*/; do
 	k=$(basename "$d")
 	verdict=$(cat "$d/verdict" 2>/dev/null || echo "FAIL: no verdict")
@@ -43,7 +44,7 @@ for d in "$out"/vm/*/; do
 		failed=$((failed + 1)) status=1 ;;
 	esac
 	lines=$(grep -E '^([A-Za-z0-9_-]+: )?[0-9]+ passed, [0-9]+ failed' "$d/output.log" 2>/dev/null)
-	if [ "$(printf '%s\n' "$lines" | grep -c passed)" -lt 4 ]; then
+	if [ "$(printf '%s\n' "$lines" | grep -c passed)" -lt 5 ]; then
 		echo "check-vm: $k: a summary line is missing (guest died or the run was cut short)"
 		failed=$((failed + 1)) status=1
 	fi
