@@ -338,34 +338,38 @@ run_fullfs() {
 	end_case
 }
 
-# sigkill: kill -9 ckpt-user in the middle of a 256 MiB dump; its watchdog
-# (ckpt-watchdog) must thaw the cgroup and remove the temporary image.
+# sigkill: kill -9 ckpt-user while it holds the tree frozen in the middle
+# of a 256 MiB dump; its watchdog (ckpt-watchdog) must thaw the cgroup and
+# remove the temporary image.  --no-pre-copy: the tree is then frozen
+# while every page is read (seconds here), so the kill lands in that
+# window whatever the machine's speed; the temporary image exists from
+# before the freeze.
 run_sigkill() {
 	start_workload sigkill -- wl-mem 256 || return
-	local img=$d/k.img dpid wd tmp= grew=0 prev=0 sz
+	local img=$d/k.img dpid wd tmp= frozen=0
 	# not through dump_ckpt: $! must be ckpt-user itself, not a subshell
-	"$CKPT_USER" dump --cgroup "$cgpath" --pid "$pid" --output "$img" >"$o/ckpt-dump.log" 2>&1 &
+	"$CKPT_USER" dump --no-pre-copy --cgroup "$cgpath" --pid "$pid" --output "$img" >"$o/ckpt-dump.log" 2>&1 &
 	dpid=$!
-	# wait for the temporary image to appear and grow past 1 MiB
-	for _ in $(seq 600); do
-		tmp=$(ls -d "$img".tmp.* 2>/dev/null | head -1)
-		if [ -n "$tmp" ]; then
-			sz=$(stat -c %s "$tmp" 2>/dev/null || echo 0)
-			[ "$sz" -gt 1048576 ] && [ "$sz" -gt "$prev" ] && { grew=1; break; }
-			prev=$sz
+	# wait until the cgroup is frozen (the dump is then reading pages),
+	# and kill at once: nothing slow between the check and the kill
+	for _ in $(seq 2000); do
+		if cg_frozen "$cgpath"; then
+			kill -9 "$dpid" 2>/dev/null
+			frozen=1
+			break
 		fi
 		kill -0 "$dpid" 2>/dev/null || break
-		sleep 0.05
+		sleep 0.01
 	done
-	wd=$(pgrep -x ckpt-watchdog | tr '\n' ' ')
-	sleep 0.3
-	local frozen_at_kill
-	frozen_at_kill=$(cg_state "$cgpath")
-	kill -9 "$dpid" 2>/dev/null
+	[ "$frozen" = 1 ] || kill -9 "$dpid" 2>/dev/null
 	wait "$dpid" 2>/dev/null
 	local rc=$?
-	[ "$grew" = 1 ] && [ "$rc" = 137 ]
-	tap $? "sigkill: ckpt-user killed in the middle of the dump (temp ${tmp:-none} grew, cgroup $frozen_at_kill, exit $rc, watchdog ${wd:-none})"
+	local frozen_at_kill=thawed
+	[ "$frozen" = 1 ] && frozen_at_kill=frozen
+	tmp=$(ls -d "$img".tmp.* 2>/dev/null | head -1)
+	wd=$(pgrep -x ckpt-watchdog | tr '\n' ' ')
+	[ "$frozen" = 1 ] && [ "$rc" = 137 ]
+	tap $? "sigkill: ckpt-user killed while the tree is frozen mid-dump (cgroup $frozen_at_kill at the kill, exit $rc; just after: temp ${tmp:-gone}, watchdog ${wd:-gone})"
 	# the watchdog thaws and cleans up
 	for _ in $(seq 100); do
 		! cg_frozen "$cgpath" && [ -z "$(ls -d "$img".tmp.* 2>/dev/null)" ] && break
