@@ -159,6 +159,12 @@ def _num(d, k):
     return int(v) if v is not None else 0
 
 
+def binary_id():
+    """ckpt-user's mtime and size: the binary can be rebuilt while the suite runs."""
+    st = os.stat(CKPT_USER)
+    return f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(st.st_mtime))} {st.st_size}"
+
+
 def dump_ckpt(w, tag):
     """ckpt-user dump, default end (thaw); images to tmpfs. Wall clock of the command."""
     img = os.path.join(WORK, f"ckpt-{tag}.img")
@@ -166,7 +172,7 @@ def dump_ckpt(w, tag):
     r = subprocess.run([CKPT_USER, "dump", "--cgroup", w.cg.path, "--pid", str(w.pid),
                         "-o", img, "--no-progress"], capture_output=True, text=True)
     wall = now_us() - t0
-    s = {"tool": "ckpt", "wall_us": wall, "ok": r.returncode == 0}
+    s = {"tool": "ckpt", "wall_us": wall, "ok": r.returncode == 0, "binary": binary_id()}
     if r.returncode != 0:
         s["error"] = (r.stderr or r.stdout)[-400:]
     else:
@@ -178,7 +184,8 @@ def dump_ckpt(w, tag):
                      memdump_us=_num(st, "memdump_time_us"), memwrite_us=_num(st, "memwrite_time_us"),
                      scan_us=_num(st, "scan_time_us"), total_us=_num(st, "total_time_us"),
                      pages_scanned=_num(st, "pages_scanned"), pages_written=_num(st, "pages_written"),
-                     processes=_num(st, "processes"), threads=_num(st, "tasks"))
+                     processes=_num(st, "processes"), threads=_num(st, "tasks"),
+                     precopy_us=_num(st, "precopy_time_us"))
         else:
             s["ok"] = False
             s["error"] = "show: " + sh.stderr[-300:]
@@ -269,6 +276,7 @@ class Suite:
                     "criu_version": subprocess.run(["criu", "--version"], capture_output=True,
                                                    text=True).stdout.strip().splitlines()[0],
                     "mem_total_kib": int(open("/proc/meminfo").readline().split()[1]),
+                    "ckpt_user": CKPT_USER, "ckpt_user_binary": binary_id(),
                     "bandwidth": {}, "cases": []}
 
     def save(self):

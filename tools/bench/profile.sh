@@ -12,7 +12,7 @@
 # durations of each); perf record -a -g (cpu-clock: TCG has no PMU) with a
 # perf report by symbol; then one CRIU dump with its stats for reference.
 # CKPT_USER selects the binary; CKPT_USER_COMPARE lists others to run
-# with --stats only.  A diagnosis aid, not a test.
+# with --stats only; PROFILE_CASES: a subset of "mem sparse maps".  A diagnosis aid, not a test.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
@@ -56,6 +56,7 @@ prof_case() {	# NAME WL-ARGS...
 		-o "$out/$n-strace-T.txt" "$CKPT_USER" dump --cgroup "$cg" --pid "$pid" \
 		-o "$work/img2" --no-progress 2>&1
 	rm -f "$work/img2"
+	rm -f "$work/img"
 	perf record -a -g -F 499 -e cpu-clock -o "$work/perf.data" -- \
 		"$CKPT_USER" dump --cgroup "$cg" --pid "$pid" -o "$work/img" --no-progress --stats \
 		>"$out/$n-perf-record.txt" 2>&1
@@ -76,7 +77,11 @@ prof_case() {	# NAME WL-ARGS...
 	rm -f "$work/img" "$work/perf.data"
 }
 
-prof_case "mem-$mib" mem "$mib"
-prof_case sparse-1024-10 sparse 1024 10
-prof_case maps-1000 maps 1000
+for c in ${PROFILE_CASES:-mem sparse maps}; do
+	case $c in
+	mem)	prof_case "mem-$mib" mem "$mib" ;;
+	sparse)	prof_case sparse-1024-10 sparse 1024 10 ;;
+	maps)	prof_case maps-1000 maps 1000 ;;
+	esac
+done
 rmmod ckpt

@@ -176,7 +176,8 @@ def plots(runs, plot_dir):
     if not gp:
         print("report: gnuplot not installed, no plots", file=sys.stderr)
         return
-    dat = os.path.join(plot_dir, ".bench-plot")
+    # gnuplot's data and script go to the build tree, not beside the PNGs
+    dat = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "build", "bench", "plot-data")
     os.makedirs(dat, exist_ok=True)
     mem_lines, task_lines = [], []
     for run in runs:
