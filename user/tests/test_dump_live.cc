@@ -21,9 +21,6 @@ namespace {
 using cg::Version;
 using test::Sandbox;
 
-#define CKPT_REQUIRE_MODULE()                                                     \
-  if (::access("/dev/ckpt", F_OK) != 0)                                          \
-  GTEST_SKIP() << "no /dev/ckpt: ckpt.ko is not loaded (it loads in the VM lane)"
 
 class KmodLiveDump : public testing::TestWithParam<Version> {};
 

@@ -22,9 +22,6 @@ namespace {
 using cg::Version;
 using test::Sandbox;
 
-#define CKPT_REQUIRE_MODULE()                                                         \
-  if (::access(kDevicePath, F_OK) != 0)                                               \
-  GTEST_SKIP() << "no " << kDevicePath << ": ckpt.ko is not loaded (it loads in the VM lane)"
 
 class KmodLive : public testing::TestWithParam<Version> {};
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <ostream>
 #include <string>
@@ -21,6 +22,12 @@ namespace ckpt::test {
 
 // The mount point of the hierarchy (from /proc/self/mountinfo), or "".
 std::string hierarchy_root(cg::Version v);
+
+// Skips the test unless ckpt.ko is loaded (/dev/ckpt exists): it loads only
+// in the VM lane.
+#define CKPT_REQUIRE_MODULE()                                                   \
+  if (::access("/dev/ckpt", F_OK) != 0)                                        \
+  GTEST_SKIP() << "no /dev/ckpt: ckpt.ko is not loaded (it loads in the VM lane)"
 
 // Skips the test, with the reason, unless it can use hierarchy @v.
 #define CKPT_REQUIRE_HIERARCHY(v, root_var)                                              \

@@ -20,6 +20,7 @@
 #include "image/writer.h"
 #include "kmod/session.h"
 #include "net/sock_diag.h"
+#include "proc/stat.h"
 
 namespace ckpt::dump {
 
@@ -71,19 +72,14 @@ struct Context {
   std::optional<net::InetSockMap> inet_socks;
 };
 
-// Reads the pages [vaddr, +nr_pages) runs of @pid in buffer-sized chunks
-// and writes them as PAGES sections, appending PageRun records (memory.cc).
-struct Run {
-  uint64_t vaddr = 0;
-  uint64_t nr_pages = 0;
-};
-
 // memory.cc: the VMAs and private pages of a live process; shared memory
 // objects are stored once (SHMEM sections) and referenced by Vma.shmem_id.
 // @pre: what precopy_memory() copied of this process before the freeze;
 // pages still clean (soft-dirty bit clear, VMA without VM_SOFTDIRTY) are
 // referenced there instead of read again.
-Result<void> dump_memory(Context& ctx, pid_t pid, image::Memory* mem, const PreCopy* pre);
+// @stat: the process's /proc/PID/stat, read once by the caller.
+Result<void> dump_memory(Context& ctx, pid_t pid, const proc::ProcStat& stat, image::Memory* mem,
+                         const PreCopy* pre);
 // Before the freeze, while the tree runs: clears the soft-dirty bits of
 // @pid (clear_refs 4), then copies its private pages into the image.
 Result<PreCopy> precopy_memory(Context& ctx, pid_t pid);
@@ -91,7 +87,7 @@ Result<void> init_zero_page(Context& ctx);
 // files.cc: every open fd; an unsupported one is an error naming it.
 Result<void> dump_files(Context& ctx, pid_t pid, int pidfd, image::Process* proc);
 // process.cc: identity, credentials, attributes, signals and threads.
-Result<void> dump_process_state(Context& ctx, pid_t pid, const std::vector<ckpt_task>& threads,
-                                image::Process* proc);
+Result<void> dump_process_state(Context& ctx, pid_t pid, const proc::ProcStat& stat,
+                                const std::vector<ckpt_task>& threads, image::Process* proc);
 
 }  // namespace ckpt::dump

@@ -167,7 +167,10 @@ Result<void> dump_one(Context& ctx, const ProcessTasks& p, image::Process* proc,
   for (const auto& t : p.threads)
     if (!(t.flags & CKPT_TASK_ZOMBIE))
       live.push_back(t);
-  auto r = dump_process_state(ctx, pid, live, proc);
+  auto stat = proc::read_stat(pid);  // once: both parts below use it
+  if (!stat)
+    return std::move(stat).error();
+  auto r = dump_process_state(ctx, pid, *stat, live, proc);
   if (!r)
     return r;
   // The pre-copy applies only to the very process it was taken from: its
@@ -175,7 +178,7 @@ Result<void> dump_one(Context& ctx, const ProcessTasks& p, image::Process* proc,
   const PreCopy* pc = nullptr;
   if (auto it = pre.find(pid); it != pre.end() && check_alive(it->second.pidfd.get(), pid))
     pc = &it->second;
-  r = dump_memory(ctx, pid, proc->mutable_memory(), pc);
+  r = dump_memory(ctx, pid, *stat, proc->mutable_memory(), pc);
   if (!r)
     return r;
   r = dump_files(ctx, pid, pidfd->get(), proc);

@@ -27,6 +27,7 @@
 #include "dump/context.h"
 #include "core/file.h"
 #include "core/time.h"
+#include "proc/attrs.h"
 #include "proc/fds.h"
 #include "proc/maps.h"
 #include "proc/mem.h"
@@ -336,21 +337,19 @@ Result<PreCopy> precopy_memory(Context& ctx, pid_t pid) {
   return pre;
 }
 
-Result<void> dump_memory(Context& ctx, pid_t pid, image::Memory* mem, const PreCopy* pre) {
-  auto stat = proc::read_stat(pid);
-  if (!stat)
-    return std::move(stat).error();
-  mem->set_start_code(stat->start_code);
-  mem->set_end_code(stat->end_code);
-  mem->set_start_data(stat->start_data);
-  mem->set_end_data(stat->end_data);
-  mem->set_start_brk(stat->start_brk);
-  mem->set_start_stack(stat->start_stack);
-  mem->set_arg_start(stat->arg_start);
-  mem->set_arg_end(stat->arg_end);
-  mem->set_env_start(stat->env_start);
-  mem->set_env_end(stat->env_end);
-  auto auxv = proc::read_proc(proc::proc_path(pid, "auxv"));
+Result<void> dump_memory(Context& ctx, pid_t pid, const proc::ProcStat& stat, image::Memory* mem,
+                         const PreCopy* pre) {
+  mem->set_start_code(stat.start_code);
+  mem->set_end_code(stat.end_code);
+  mem->set_start_data(stat.start_data);
+  mem->set_end_data(stat.end_data);
+  mem->set_start_brk(stat.start_brk);
+  mem->set_start_stack(stat.start_stack);
+  mem->set_arg_start(stat.arg_start);
+  mem->set_arg_end(stat.arg_end);
+  mem->set_env_start(stat.env_start);
+  mem->set_env_end(stat.env_end);
+  auto auxv = proc::read_auxv(pid);
   if (!auxv)
     return std::move(auxv).error();
   mem->set_auxv(*auxv);

@@ -83,23 +83,20 @@ Result<void> dump_thread(Context& ctx, pid_t pid, const ckpt_task& t, image::Thr
 
 }  // namespace
 
-Result<void> dump_process_state(Context& ctx, pid_t pid, const std::vector<ckpt_task>& threads,
-                                image::Process* proc) {
+Result<void> dump_process_state(Context& ctx, pid_t pid, const proc::ProcStat& stat,
+                                const std::vector<ckpt_task>& threads, image::Process* proc) {
   proc->set_pid(static_cast<uint32_t>(pid));
   auto st = proc::read_status(pid);
   if (!st)
     return std::move(st).error();
-  auto stat = proc::read_stat(pid);
-  if (!stat)
-    return std::move(stat).error();
   proc->set_comm(st->name);
   proc->set_umask(st->umask.value_or(0));
   fill_creds(*st, proc->mutable_creds());
   proc->set_sig_ignored(st->sig_ign);
   proc->set_sig_caught(st->sig_cgt);
   proc->set_shared_pending(st->shd_pnd);
-  proc->set_exit_signal(stat->exit_signal);
-  proc->set_tty_nr(stat->tty_nr);
+  proc->set_exit_signal(stat.exit_signal);
+  proc->set_tty_nr(stat.tty_nr);
 
   auto cmdline = proc::read_cmdline(pid);
   if (!cmdline)
