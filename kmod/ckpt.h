@@ -8,6 +8,7 @@
  *   regs.c     registers of a frozen thread through the regset interface,
  *              and the lookup and checks of every per-thread command
  *   thread.c   signal actions and per-thread state of a frozen thread
+ *   mm.c       the memory map (VMAs) of a frozen process
  *   hooks.c    every touch point with kernel internals (symbols, probes)
  */
 #ifndef _CKPT_H
@@ -104,6 +105,9 @@ bool ckpt_thread_is_64bit(struct task_struct *t);
 /* thread.c */
 int ckpt_sigactions(struct ckpt_session *s, struct ckpt_sigactions *arg);
 int ckpt_thread(struct ckpt_session *s, struct ckpt_thread *arg);
+
+/* mm.c */
+int ckpt_vmas(struct ckpt_session *s, struct ckpt_vmas *arg);
 
 /* hooks.c */
 int ckpt_hooks_init(void);

@@ -123,5 +123,36 @@ static inline u32 ckpt_task_rseq_sig(struct task_struct *t)
 #endif
 }
 
+/*
+ * VMA flags newer than 6.1 (CKPT_IOC_VMAS, mm.c): shadow stacks (6.6),
+ * mseal (6.10), MAP_DROPPABLE (6.11).  Where a kernel has none, 0 (the
+ * macros expand where mm.c uses them, after linux/mm.h).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+#define CKPT_VM_SHADOW_STACK	VM_SHADOW_STACK
+#else
+#define CKPT_VM_SHADOW_STACK	0UL
+#endif
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
+#define CKPT_VM_SEALED		VM_SEALED
+#else
+#define CKPT_VM_SEALED		0UL
+#endif
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+#define CKPT_VM_DROPPABLE	VM_DROPPABLE
+#else
+#define CKPT_VM_DROPPABLE	0UL
+#endif
+
+/*
+ * The inode /proc/PID/maps names for a mapped file: 6.8 added backing
+ * files (overlayfs), whose user-visible inode is file_user_inode()'s.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+#define ckpt_file_user_inode(f)	file_user_inode(f)
+#else
+#define ckpt_file_user_inode(f)	file_inode(f)
+#endif
+
 #endif /* __ASSEMBLY__ */
 #endif /* _CKPT_COMPAT_H */

@@ -27,6 +27,7 @@ static_assert(sizeof(struct ckpt_regs) == CKPT_REGS_SIZE_VER0);
 static_assert(sizeof(struct ckpt_sigaction) == CKPT_SIGACTION_SIZE);
 static_assert(sizeof(struct ckpt_sigactions) == CKPT_SIGACTIONS_SIZE_VER0);
 static_assert(sizeof(struct ckpt_thread) == CKPT_THREAD_SIZE_VER0);
+static_assert(sizeof(struct ckpt_vmas) == CKPT_VMAS_SIZE_VER0);
 static_assert(offsetof(struct ckpt_info, commands) == CKPT_INFO_SIZE_VER0);
 
 union ckpt_ioctl_arg {
@@ -37,6 +38,7 @@ union ckpt_ioctl_arg {
 	struct ckpt_regs regs;
 	struct ckpt_sigactions sigactions;
 	struct ckpt_thread thread;
+	struct ckpt_vmas vmas;
 };
 
 static int ckpt_info(struct ckpt_file *cf, union ckpt_ioctl_arg *a)
@@ -57,7 +59,8 @@ static int ckpt_info(struct ckpt_file *cf, union ckpt_ioctl_arg *a)
 			 CKPT_CMD_BIT(CKPT_IOC_SCAN) |
 			 CKPT_CMD_BIT(CKPT_IOC_REGS) |
 			 CKPT_CMD_BIT(CKPT_IOC_SIGACTIONS) |
-			 CKPT_CMD_BIT(CKPT_IOC_THREAD);
+			 CKPT_CMD_BIT(CKPT_IOC_THREAD) |
+			 CKPT_CMD_BIT(CKPT_IOC_VMAS);
 	info->sigactions_flags = 0;
 	info->thread_flags = 0;
 	return 0;
@@ -89,7 +92,7 @@ static int ckpt_regs_ioctl(struct ckpt_file *cf, union ckpt_ioctl_arg *a)
 	return ckpt_regs(cf->session, &a->regs);
 }
 
-/* These two clear their out fields even without a session: NULL is ENOENT. */
+/* These clear their out fields even without a session: NULL is ENOENT. */
 static int ckpt_sigactions_ioctl(struct ckpt_file *cf, union ckpt_ioctl_arg *a)
 {
 	return ckpt_sigactions(cf->session, &a->sigactions);
@@ -98,6 +101,11 @@ static int ckpt_sigactions_ioctl(struct ckpt_file *cf, union ckpt_ioctl_arg *a)
 static int ckpt_thread_ioctl(struct ckpt_file *cf, union ckpt_ioctl_arg *a)
 {
 	return ckpt_thread(cf->session, &a->thread);
+}
+
+static int ckpt_vmas_ioctl(struct ckpt_file *cf, union ckpt_ioctl_arg *a)
+{
+	return ckpt_vmas(cf->session, &a->vmas);
 }
 
 static const struct ckpt_cmd {
@@ -115,6 +123,8 @@ static const struct ckpt_cmd {
 	  sizeof(struct ckpt_sigactions), ckpt_sigactions_ioctl },
 	{ CKPT_IOC_THREAD, CKPT_THREAD_SIZE_VER0, sizeof(struct ckpt_thread),
 	  ckpt_thread_ioctl },
+	{ CKPT_IOC_VMAS, CKPT_VMAS_SIZE_VER0, sizeof(struct ckpt_vmas),
+	  ckpt_vmas_ioctl },
 };
 
 static const struct ckpt_cmd *ckpt_find_cmd(unsigned int cmd)

@@ -32,7 +32,7 @@
 #include "fz-common.h"
 
 #define NSLOT		12
-#define NCMD		7	/* INFO BEGIN END SCAN REGS SIGACTIONS THREAD */
+#define NCMD		8	/* INFO BEGIN END SCAN REGS SIGACTIONS THREAD VMAS */
 #define NHIST		(NCMD + 1)	/* and unknown */
 #define MAXERR		134
 #define ARENA_PAGES	5	/* RW, then one guard page */
@@ -40,7 +40,7 @@
 #define XS_PAGES	4
 
 static const char *const cmd_names[NHIST] = {
-	"INFO", "BEGIN", "END", "SCAN", "REGS", "SIGACT", "THREAD", "other"
+	"INFO", "BEGIN", "END", "SCAN", "REGS", "SIGACT", "THREAD", "VMAS", "other"
 };
 
 struct shared {
@@ -227,17 +227,17 @@ static uint64_t make_ptr(struct worker *w, enum ptrkind k, uint8_t *base,
 static const uint32_t ver0[NCMD] = {
 	CKPT_INFO_SIZE_VER0, CKPT_BEGIN_SIZE_VER0, CKPT_END_SIZE_VER0,
 	CKPT_SCAN_SIZE_VER0, CKPT_REGS_SIZE_VER0, CKPT_SIGACTIONS_SIZE_VER0,
-	CKPT_THREAD_SIZE_VER0,
+	CKPT_THREAD_SIZE_VER0, CKPT_VMAS_SIZE_VER0,
 };
 static const uint32_t ksz[NCMD] = {
 	sizeof(struct ckpt_info), sizeof(struct ckpt_begin),
 	sizeof(struct ckpt_end), sizeof(struct ckpt_scan),
 	sizeof(struct ckpt_regs), sizeof(struct ckpt_sigactions),
-	sizeof(struct ckpt_thread),
+	sizeof(struct ckpt_thread), sizeof(struct ckpt_vmas),
 };
 static const unsigned int cmds[NCMD] = {
 	CKPT_IOC_INFO, CKPT_IOC_BEGIN, CKPT_IOC_END, CKPT_IOC_SCAN, CKPT_IOC_REGS,
-	CKPT_IOC_SIGACTIONS, CKPT_IOC_THREAD,
+	CKPT_IOC_SIGACTIONS, CKPT_IOC_THREAD, CKPT_IOC_VMAS,
 };
 
 static bool errno_documented(int c, int e)
@@ -254,11 +254,13 @@ static bool errno_documented(int c, int e)
 		EPERM, EAGAIN, ENOSPC, EOPNOTSUPP, EFAULT, ENOMEM, E2BIG };
 	static const int thread[] = { EINVAL, ENOENT, ESRCH, EXDEV, EBUSY,
 		EPERM, EAGAIN, EOPNOTSUPP, EFAULT, E2BIG };
+	static const int vmas[] = { EINVAL, ENOENT, ESRCH, EXDEV, EBUSY,
+		EPERM, EAGAIN, EOPNOTSUPP, ENOSPC, EFAULT, ENOMEM, EINTR, E2BIG };
 	static const struct { const int *v; size_t n; } t[NCMD] = {
 		{ info, ARRAY_SIZE(info) }, { begin, ARRAY_SIZE(begin) },
 		{ end, ARRAY_SIZE(end) }, { scan, ARRAY_SIZE(scan) },
 		{ regs, ARRAY_SIZE(regs) }, { sigact, ARRAY_SIZE(sigact) },
-		{ thread, ARRAY_SIZE(thread) },
+		{ thread, ARRAY_SIZE(thread) }, { vmas, ARRAY_SIZE(vmas) },
 	};
 	size_t i;
 
@@ -422,6 +424,20 @@ static void one_ioctl(struct worker *w)
 		t->reserved = some_reserved(w);
 		if (!pick(w, 4))	/* out fields: ignored on input */
 			t->blocked = rnd64(w);
+	} else if (c == 7) {
+		struct ckpt_vmas *v = (void *)buf;
+		static const uint32_t counts[] = { 0, 1, 2, 16, 255, 256, 257,
+						   0x7fffffff, 0xffffffff };
+
+		v->flags = pick(w, 10) ? 0 : some_flags(w, 0);
+		v->pid = tree_pid(w);
+		/* w->xs holds 4 pages: room for 256 entries */
+		v->count = cap = pick(w, 3) ? 256 : counts[pick(w, ARRAY_SIZE(counts))];
+		v->vmas = make_ptr(w, pick(w, 3) ? P_GOOD : pick_ptrkind(w),
+				   w->xs, w->xs_end, 256 * CKPT_VMA_SIZE);
+		if (!pick(w, 8))	/* room for 3 entries only */
+			v->vmas = (uintptr_t)w->xs_end - 3 * CKPT_VMA_SIZE;
+		v->reserved = some_reserved(w);
 	}
 	if (c >= 0 && size > ksz[c] && size <= room && !pick(w, 6) &&
 	    (pk == P_GOOD || pk == P_MISALIGN)) {
@@ -511,7 +527,7 @@ static void one_ioctl(struct worker *w)
 		      in.begin_flags == CKPT_BEGIN_FLAGS &&
 		      in.regs_flags == CKPT_REGS_FLAGS &&
 		      (size < CKPT_INFO_SIZE_VER1 ||
-		       (in.commands == 0x7f && in.sigactions_flags == 0 &&
+		       (in.commands == 0xff && in.sigactions_flags == 0 &&
 			in.thread_flags == 0)),
 		      CMDFMT "INFO: abi %u rec %u", CMDARGS, in.abi_version,
 		      in.task_record_size);
@@ -525,6 +541,18 @@ static void one_ioctl(struct worker *w)
 		      err == ENOSPC ? a.count == CKPT_SIGACTIONS_NR : a.count == 0,
 		      CMDFMT "SIGACTIONS %s: count %u", CMDARGS, fz_errname(err),
 		      a.count);
+		return;
+	}
+	if (c == 7) {
+		struct ckpt_vmas v;
+
+		memcpy(&v, (void *)(uintptr_t)uptr, sizeof(v));
+		/* Written: 1..capacity (a process has VMAs); ENOSPC: the
+		 * number needed, more than the capacity; else 0. */
+		check(ret == 0 ? v.count > 0 && v.count <= cap :
+		      err == ENOSPC ? v.count > cap : v.count == 0,
+		      CMDFMT "VMAS %s: count %u cap %u", CMDARGS, fz_errname(err),
+		      v.count, cap);
 		return;
 	}
 	if (c == 6) {

@@ -295,6 +295,91 @@ struct ckpt_thread {
 };
 #define CKPT_THREAD_SIZE_VER0	128
 
+/*
+ * CKPT_IOC_VMAS: the memory map of a frozen process of the session's tree,
+ * one struct ckpt_vma per VMA in address order, read under the mm's
+ * mmap lock: what /proc/PID/smaps shows in its header lines and VmFlags,
+ * without smaps' page-table walk (Rss, Pss, ... are not computed).
+ *
+ * @pid is any thread of the process (caller's pid namespace).  @count is,
+ * in, the number of entries @vmas can hold; out, the number written, or
+ * with ENOSPC the number needed (the map of a frozen process does not
+ * change, so a second call with that capacity succeeds).  The vsyscall
+ * page ("[vsyscall]" in maps) is not a VMA of the process and is not
+ * listed.
+ *
+ *  start, end   the range, end exclusive
+ *  pgoff        for a file-backed VMA the file offset in bytes (as in
+ *               maps), otherwise 0
+ *  dev_*, ino   the file's device and inode (as in maps), otherwise 0
+ *  flags        CKPT_VMA_* below.  Bit N is the kernel flag that
+ *               /proc/PID/smaps prints as the mnemonic in the comment, and
+ *               the bits are numbered so that listing the set ones from bit
+ *               0 up gives smaps' VmFlags order (x86_64)
+ *  pkey         the memory protection key (ProtectionKey in smaps)
+ *  nr_unknown   set kernel VMA flags this module has no bit for (smaps
+ *               prints "??" for each)
+ */
+#define CKPT_VMA_READ		(1ULL << 0)	/* rd */
+#define CKPT_VMA_WRITE		(1ULL << 1)	/* wr */
+#define CKPT_VMA_EXEC		(1ULL << 2)	/* ex */
+#define CKPT_VMA_SHARED		(1ULL << 3)	/* sh */
+#define CKPT_VMA_MAYREAD	(1ULL << 4)	/* mr */
+#define CKPT_VMA_MAYWRITE	(1ULL << 5)	/* mw */
+#define CKPT_VMA_MAYEXEC	(1ULL << 6)	/* me */
+#define CKPT_VMA_MAYSHARE	(1ULL << 7)	/* ms */
+#define CKPT_VMA_GROWSDOWN	(1ULL << 8)	/* gd */
+#define CKPT_VMA_UFFD_MISSING	(1ULL << 9)	/* um */
+#define CKPT_VMA_PFNMAP		(1ULL << 10)	/* pf */
+#define CKPT_VMA_UFFD_WP	(1ULL << 12)	/* uw */
+#define CKPT_VMA_LOCKED		(1ULL << 13)	/* lo */
+#define CKPT_VMA_IO		(1ULL << 14)	/* io */
+#define CKPT_VMA_SEQ_READ	(1ULL << 15)	/* sr */
+#define CKPT_VMA_RAND_READ	(1ULL << 16)	/* rr */
+#define CKPT_VMA_DONTCOPY	(1ULL << 17)	/* dc */
+#define CKPT_VMA_DONTEXPAND	(1ULL << 18)	/* de */
+#define CKPT_VMA_LOCKONFAULT	(1ULL << 19)	/* lf */
+#define CKPT_VMA_ACCOUNT	(1ULL << 20)	/* ac */
+#define CKPT_VMA_NORESERVE	(1ULL << 21)	/* nr */
+#define CKPT_VMA_HUGETLB	(1ULL << 22)	/* ht */
+#define CKPT_VMA_SYNC		(1ULL << 23)	/* sf */
+#define CKPT_VMA_ARCH_1		(1ULL << 24)	/* ar (x86: VM_PAT) */
+#define CKPT_VMA_WIPEONFORK	(1ULL << 25)	/* wf */
+#define CKPT_VMA_DONTDUMP	(1ULL << 26)	/* dd */
+#define CKPT_VMA_SOFTDIRTY	(1ULL << 27)	/* sd */
+#define CKPT_VMA_MIXEDMAP	(1ULL << 28)	/* mm */
+#define CKPT_VMA_HUGEPAGE	(1ULL << 29)	/* hg */
+#define CKPT_VMA_NOHUGEPAGE	(1ULL << 30)	/* nh */
+#define CKPT_VMA_MERGEABLE	(1ULL << 31)	/* mg */
+#define CKPT_VMA_SHADOW_STACK	(1ULL << 37)	/* ss */
+#define CKPT_VMA_UFFD_MINOR	(1ULL << 38)	/* ui */
+#define CKPT_VMA_DROPPABLE	(1ULL << 40)	/* dp */
+#define CKPT_VMA_SEALED		(1ULL << 63)	/* sl */
+
+struct ckpt_vma {
+	__u64 start;
+	__u64 end;
+	__u64 pgoff;
+	__u64 flags;			/* CKPT_VMA_* */
+	__u64 ino;
+	__u32 dev_major;
+	__u32 dev_minor;
+	__u32 pkey;
+	__u32 nr_unknown;
+	__u64 reserved;			/* out: 0 */
+};
+#define CKPT_VMA_SIZE		64
+
+struct ckpt_vmas {
+	__u32 flags;			/* in: must be 0 */
+	__u32 pid;			/* in: a thread of the process */
+	__u64 vmas;			/* in: struct ckpt_vma __user * */
+	__u32 count;			/* in: capacity; out: entries written,
+					 * or with ENOSPC the number needed */
+	__u32 reserved;			/* in: must be 0 */
+};
+#define CKPT_VMAS_SIZE_VER0	24
+
 #define CKPT_IOC_INFO	_IOWR(CKPT_IOC_MAGIC, 0x00, struct ckpt_info)
 #define CKPT_IOC_BEGIN	_IOW(CKPT_IOC_MAGIC, 0x01, struct ckpt_begin)
 #define CKPT_IOC_END	_IOW(CKPT_IOC_MAGIC, 0x02, struct ckpt_end)
@@ -302,5 +387,6 @@ struct ckpt_thread {
 #define CKPT_IOC_REGS	_IOWR(CKPT_IOC_MAGIC, 0x04, struct ckpt_regs)
 #define CKPT_IOC_SIGACTIONS _IOWR(CKPT_IOC_MAGIC, 0x05, struct ckpt_sigactions)
 #define CKPT_IOC_THREAD	_IOWR(CKPT_IOC_MAGIC, 0x06, struct ckpt_thread)
+#define CKPT_IOC_VMAS	_IOWR(CKPT_IOC_MAGIC, 0x07, struct ckpt_vmas)
 
 #endif /* _UAPI_LINUX_CKPT_H */

@@ -12,8 +12,10 @@
 #include "cgroup/freeze_guard.h"
 #include "core/fd.h"
 #include "core/parse.h"
+#include "dump/vmas.h"
 #include "kmod/device.h"
 #include "kmod/session.h"
+#include "proc/maps.h"
 #include "test_util.h"
 
 namespace ckpt::kmod {
@@ -102,6 +104,62 @@ TEST_P(KmodLive, ScanAndRegsOfAFrozenTree) {
   auto st = cg->freezer_status();
   ASSERT_TRUE(st);
   EXPECT_FALSE(st->self);
+}
+
+// CKPT_IOC_VMAS joined with /proc/PID/maps gives what /proc/PID/smaps
+// says, VmFlags included, for a frozen process (the helper: libc, a thread
+// stack, heap, vdso, vsyscall).
+TEST_P(KmodLive, VmasMatchSmaps) {
+  CKPT_REQUIRE_MODULE();
+  CKPT_REQUIRE_HIERARCHY(GetParam(), root);
+  Sandbox sb;
+  auto cg = cg::Cgroup::open(sb.make_cgroup(GetParam()));
+  ASSERT_TRUE(cg);
+  test::Child& child = sb.spawn({CKPT_TEST_HELPER, "exec-stuck"});
+  std::string tid_text = test::read_line(child.stdout_r.get());
+  auto tid = parse_int<pid_t>(tid_text);
+  ASSERT_TRUE(tid) << tid_text;
+  ASSERT_TRUE(cg->add_process(child.pid));
+  auto guard = cg::FreezeGuard::freeze(*cg);
+  ASSERT_TRUE(guard) << guard.error().message();
+  auto dev = Device::open();
+  ASSERT_TRUE(dev);
+  auto s = Session::begin(std::move(*dev), cg->dir_fd(), Root::pid(child.pid));
+  ASSERT_TRUE(s) << s.error().message();
+  ASSERT_TRUE(s->has_vmas());
+
+  auto fast = dump::read_vmas(&*s, child.pid);
+  ASSERT_TRUE(fast) << fast.error().message();
+  auto smaps = proc::read_smaps(child.pid);
+  ASSERT_TRUE(smaps) << smaps.error().message();
+  ASSERT_EQ(fast->size(), smaps->size());
+  ASSERT_GT(fast->size(), 5u);
+  for (std::size_t i = 0; i < fast->size(); ++i) {
+    const auto& a = (*fast)[i];
+    const auto& b = (*smaps)[i];
+    SCOPED_TRACE(b.path);
+    EXPECT_EQ(a.start, b.start);
+    EXPECT_EQ(a.end, b.end);
+    EXPECT_EQ(a.prot, b.prot);
+    EXPECT_EQ(a.shared, b.shared);
+    EXPECT_EQ(a.pgoff, b.pgoff);
+    EXPECT_EQ(a.inode, b.inode);
+    EXPECT_EQ(a.path, b.path);
+    EXPECT_EQ(a.vm_flags, b.vm_flags);
+  }
+  // A thread of the process gives the same map; a pid outside the tree
+  // is refused and named.
+  auto by_thread = s->vmas(*tid);
+  ASSERT_TRUE(by_thread) << by_thread.error().message();
+  auto by_leader = s->vmas(child.pid);
+  ASSERT_TRUE(by_leader);
+  ASSERT_EQ(by_thread->size(), by_leader->size());
+  auto outside = s->vmas(::getpid());
+  ASSERT_FALSE(outside);
+  EXPECT_EQ(outside.error().code(), EXDEV) << outside.error().message();
+
+  ASSERT_TRUE(s->end());
+  ASSERT_TRUE(guard->finish(cg::EndAction::thaw));
 }
 
 INSTANTIATE_TEST_SUITE_P(Hierarchies, KmodLive, testing::Values(Version::v2, Version::v1_freezer),

@@ -25,6 +25,7 @@
 #include "core/fd.h"
 #include "core/log.h"
 #include "dump/context.h"
+#include "dump/vmas.h"
 #include "core/file.h"
 #include "core/time.h"
 #include "proc/attrs.h"
@@ -354,7 +355,7 @@ Result<void> dump_memory(Context& ctx, pid_t pid, const proc::ProcStat& stat, im
     return std::move(auxv).error();
   mem->set_auxv(*auxv);
 
-  auto maps = proc::read_smaps(pid);
+  auto maps = read_vmas(ctx.session, pid);
   if (!maps)
     return std::move(maps).error();
   auto pagemap = proc::PagemapReader::open(pid);

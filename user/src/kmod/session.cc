@@ -179,4 +179,37 @@ Result<ckpt_thread> Session::thread(pid_t tid) const {
   return t;
 }
 
+bool Session::has_vmas() const { return (info_.commands & CKPT_CMD_BIT(CKPT_IOC_VMAS)) != 0; }
+
+Result<std::vector<ckpt_vma>> Session::vmas(pid_t pid) const {
+  if (auto ok = require_command(info_, CKPT_IOC_VMAS, "memory map"); !ok)
+    return std::move(ok).error();
+  // A frozen process's map does not change: the size from the first call
+  // fits the second.  Start with room for a typical process.
+  std::vector<ckpt_vma> v(256);
+  for (int tries = 0; tries < kScanTries; ++tries) {
+    ckpt_vmas a{};
+    a.pid = static_cast<__u32>(pid);
+    a.vmas = reinterpret_cast<uintptr_t>(v.data());
+    a.count = static_cast<__u32>(v.size());
+    if (::ioctl(dev_.fd(), CKPT_IOC_VMAS, &a) == 0) {
+      if (a.count > v.size())
+        return Error::msg(fmt::format("memory map of {}: the module wrote {} entries into {}", pid,
+                                      a.count, v.size()),
+                          EPROTO);
+      v.resize(a.count);
+      return v;
+    }
+    int err = errno;
+    if (err != ENOSPC)
+      return thread_cmd_error("memory map", err, pid);
+    if (a.count <= v.size())
+      return Error::msg(fmt::format("memory map of {}: ENOSPC with {} entries of room for {}", pid,
+                                    v.size(), a.count),
+                        EPROTO);
+    v.resize(a.count);
+  }
+  return Error::msg(fmt::format("memory map of {}: it kept growing", pid), EAGAIN);
+}
+
 }  // namespace ckpt::kmod

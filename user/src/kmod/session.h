@@ -58,6 +58,11 @@ class Session {
   // clear_child_tid, rseq, securebits, personality, pdeath signal, timer
   // slack, signal masks and thread-private pending signals).
   Result<ckpt_thread> thread(pid_t tid) const;
+  // CKPT_IOC_VMAS: the VMAs of @pid's process in address order (the
+  // vsyscall page is not one).  has_vmas() says whether the module knows
+  // the command (older modules: read /proc/PID/smaps instead).
+  bool has_vmas() const;
+  Result<std::vector<ckpt_vma>> vmas(pid_t pid) const;
   // CKPT_IOC_END, reporting errors; the destructor then does nothing more
   // than close.
   Result<void> end();
