@@ -31,6 +31,10 @@ static void test_sizes(void **state)
 	assert_int_equal(CKPT_SIGACTION_SIZE, 32);
 	assert_int_equal(CKPT_SIGACTIONS_SIZE_VER0, 24);
 	assert_int_equal(CKPT_THREAD_SIZE_VER0, 128);
+	assert_int_equal(sizeof(struct ckpt_vma), CKPT_VMA_SIZE);
+	assert_int_equal(sizeof(struct ckpt_vmas), CKPT_VMAS_SIZE_VER0);
+	assert_int_equal(CKPT_VMA_SIZE, 64);
+	assert_int_equal(CKPT_VMAS_SIZE_VER0, 24);
 	assert_int_equal(CKPT_BEGIN_SIZE_VER0, 16);
 	assert_int_equal(CKPT_END_SIZE_VER0, 8);
 	assert_int_equal(CKPT_TASK_SIZE_VER0, 40);
@@ -119,6 +123,21 @@ static void test_offsets(void **state)
 	OFF(ckpt_thread, blocked, 104);
 	OFF(ckpt_thread, pending, 112);
 	OFF(ckpt_thread, saved_sigmask, 120);
+	OFF(ckpt_vma, start, 0);
+	OFF(ckpt_vma, end, 8);
+	OFF(ckpt_vma, pgoff, 16);
+	OFF(ckpt_vma, flags, 24);
+	OFF(ckpt_vma, ino, 32);
+	OFF(ckpt_vma, dev_major, 40);
+	OFF(ckpt_vma, dev_minor, 44);
+	OFF(ckpt_vma, pkey, 48);
+	OFF(ckpt_vma, nr_unknown, 52);
+	OFF(ckpt_vma, reserved, 56);
+	OFF(ckpt_vmas, flags, 0);
+	OFF(ckpt_vmas, pid, 4);
+	OFF(ckpt_vmas, vmas, 8);
+	OFF(ckpt_vmas, count, 16);
+	OFF(ckpt_vmas, reserved, 20);
 
 	/* struct user_regs_struct order: r15 first, gs last, ip at 16*8. */
 	OFF(ckpt_gpregs, r15, 0);
@@ -140,6 +159,7 @@ static void test_commands(void **state)
 	assert_int_equal(CKPT_IOC_REGS, _IOC(_IOC_READ | _IOC_WRITE, 0xB9, 4, 240));
 	assert_int_equal(CKPT_IOC_SIGACTIONS, _IOC(_IOC_READ | _IOC_WRITE, 0xB9, 5, 24));
 	assert_int_equal(CKPT_IOC_THREAD, _IOC(_IOC_READ | _IOC_WRITE, 0xB9, 6, 128));
+	assert_int_equal(CKPT_IOC_VMAS, _IOC(_IOC_READ | _IOC_WRITE, 0xB9, 7, 24));
 }
 
 static void test_flag_values(void **state)
@@ -157,6 +177,12 @@ static void test_flag_values(void **state)
 	assert_int_equal(CKPT_THREAD_SIGTIMEDWAIT, 2);
 	assert_int_equal(CKPT_SIGACTIONS_NR, 64);
 	assert_int_equal(CKPT_CMD_BIT(CKPT_IOC_THREAD), 0x40);
+	assert_int_equal(CKPT_CMD_BIT(CKPT_IOC_VMAS), 0x80);
+	/* smaps' order: the mnemonics' kernel bit numbers on x86_64 6.12 */
+	assert_true(CKPT_VMA_READ == 1ULL << 0 && CKPT_VMA_UFFD_MISSING == 1ULL << 9 &&
+		    CKPT_VMA_UFFD_WP == 1ULL << 12 && CKPT_VMA_MERGEABLE == 1ULL << 31 &&
+		    CKPT_VMA_SHADOW_STACK == 1ULL << 37 && CKPT_VMA_UFFD_MINOR == 1ULL << 38 &&
+		    CKPT_VMA_DROPPABLE == 1ULL << 40 && CKPT_VMA_SEALED == 1ULL << 63);
 }
 
 int main(void)
