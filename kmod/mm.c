@@ -114,10 +114,12 @@ static void ckpt_fill_vma(const struct vm_area_struct *vma,
 /*
  * Fill a buffer with @mm's VMAs.  Returns the buffer (kvfree) and sets
  * @count, or sets @count to the number needed and returns NULL with
- * -ENOSPC in @err when it exceeds @capacity.
+ * -ENOSPC in @err when it exceeds @capacity.  @start_brk and @brk are
+ * read in the same snapshot (on success and with ENOSPC).
  */
 static struct ckpt_vma *ckpt_read_vmas(struct mm_struct *mm, u32 capacity,
-				       u32 *count, int *err)
+				       u32 *count, u64 *start_brk, u64 *brk,
+				       int *err)
 {
 	struct vm_area_struct *vma;
 	struct ckpt_vma *buf;
@@ -126,8 +128,11 @@ static struct ckpt_vma *ckpt_read_vmas(struct mm_struct *mm, u32 capacity,
 	*err = mmap_read_lock_killable(mm);
 	if (*err)
 		return NULL;
-	/* map_count is written under the mmap lock for write. */
+	/* map_count, brk and start_brk are written under the mmap lock
+	 * for write (brk(), exec). */
 	total = mm->map_count;
+	*start_brk = mm->start_brk;
+	*brk = mm->brk;
 	*count = total;
 	buf = NULL;
 	*err = -ENOSPC;
@@ -164,12 +169,16 @@ out:
 int ckpt_vmas(struct ckpt_session *s, struct ckpt_vmas *arg)
 {
 	u32 capacity = arg->count, n = 0;
+	u64 start_brk = 0, brk = 0;
 	struct task_struct *t;
 	struct ckpt_vma *buf;
 	struct mm_struct *mm;
 	int ret;
 
-	arg->count = 0;		/* out: nothing written, unless set below */
+	/* out: nothing written, unless set below */
+	arg->count = 0;
+	arg->start_brk = 0;
+	arg->brk = 0;
 	if (!s)
 		return -ENOENT;
 	if (arg->flags || arg->reserved)
@@ -190,10 +199,13 @@ int ckpt_vmas(struct ckpt_session *s, struct ckpt_vmas *arg)
 	if (!mm)
 		goto out_put;
 
-	buf = ckpt_read_vmas(mm, capacity, &n, &ret);
+	buf = ckpt_read_vmas(mm, capacity, &n, &start_brk, &brk, &ret);
 	mmput(mm);
-	if (ret == -ENOSPC)
+	if (ret == -ENOSPC) {
 		arg->count = n;
+		arg->start_brk = start_brk;
+		arg->brk = brk;
+	}
 	if (ret)
 		goto out_put;
 
@@ -208,6 +220,8 @@ int ckpt_vmas(struct ckpt_session *s, struct ckpt_vmas *arg)
 			      (size_t)n * sizeof(*buf)))
 		goto out_free;
 	arg->count = n;
+	arg->start_brk = start_brk;
+	arg->brk = brk;
 	ret = 0;
 out_free:
 	kvfree(buf);

@@ -40,6 +40,11 @@ TCP_ESTABLISHED = 1
 SOCK_STREAM = 1
 
 
+# The memory layout fields both images record (see criu-normalize.py).
+MM_FIELDS = ("start_code", "end_code", "start_data", "end_data", "start_brk", "brk",
+             "start_stack", "arg_start", "arg_end", "env_start", "env_end")
+
+
 def u64(x, default=0):
     """A uint64 of the JSON mapping (string or number) -> int."""
     if x is None:
@@ -144,6 +149,7 @@ def normalize(show, vma_hash=False):
         proc["thread_state"] = [{"tid": u64(th.get("tid")), "sigmask": hexs(u64(th.get("sigmask"))),
                                  "regs": regs_of(th)} for th in p.get("threads", [])]
         mem = p.get("memory", {})
+        proc["mm"] = {k: hexs(u64(mem.get(k))) for k in MM_FIELDS}
         vmas = []
         for v in mem.get("vmas", []):
             e = {"start": hexs(u64(v.get("start"))), "end": hexs(u64(v.get("end"))),

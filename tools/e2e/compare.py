@@ -212,6 +212,9 @@ def compare(ca, cb):
                 r.diff(f"{where}: {k} criu={a.get(k)!r} ckpt={b.get(k)!r}")
         if a.get("zombie") or b.get("zombie"):
             continue
+        # The memory layout (code, data, heap break, stack, argv/env areas).
+        cmp_fields(r, f"{where}: mm", a.get("mm", {}), b.get("mm", {}),
+                   sorted(set(a.get("mm", {})) | set(b.get("mm", {}))))
         cmp_threads(r, where, a.get("thread_state", []), b.get("thread_state", []))
         cmp_vmas(r, where, a.get("vmas", []), b.get("vmas", []))
         if "pages" in a and "pages" in b:

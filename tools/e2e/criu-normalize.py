@@ -84,6 +84,12 @@ def queued(data):
     return {"queued_len": len(data), "queued_xxh3": xxhash.xxh3_64_hexdigest(data)}  # pstree/core task_state of a zombie
 
 
+# The memory layout fields both images record (CRIU's MmEntry mm_<name>,
+# ckpt's Memory <name>).
+MM_FIELDS = ("start_code", "end_code", "start_data", "end_data", "start_brk", "brk",
+             "start_stack", "arg_start", "arg_end", "env_start", "env_end")
+
+
 def load(path):
     with open(path, "rb") as f:
         return cimg.load(f)
@@ -352,6 +358,7 @@ def normalize(d, vma_hash=False):
         mm = entries(ci.path(f"mm-{ids.get('vm_id', pid)}.img"))[0] \
             if os.path.exists(ci.path(f"mm-{ids.get('vm_id', pid)}.img")) \
             else entries(ci.path(f"mm-{pid}.img"))[0]
+        proc["mm"] = {k: hexs(mm.get("mm_" + k, 0)) for k in MM_FIELDS}
         vmas = []
         for v in mm.get("vmas", []):
             path, kind = vma_path(ci, v, shmem_ids)

@@ -9,7 +9,7 @@ the JSON mapping with proto field names, page_stats runs with one XXH3-64
 per page) for the same tree from the CRIU images, and checks that
 compare.py finds no difference against criu-normalize's output, per page
 and per VMA (--vma-hash), then that it does find planted ones (a changed
-page, a missing VMA, a wrong register, a wrong pgid).  Prints
+page, a missing VMA, a wrong register, a wrong pgid, a wrong brk).  Prints
 "test-compare: N passed, N failed".
 """
 import base64
@@ -96,7 +96,8 @@ def fake_show(imgdir):
                                     "state": f.get("state") or 0, "inode": f.get("ino")}
             fds.append(e)
         procs.append({"pid": p["pid"], "threads": threads,
-                      "memory": {"vmas": vmas}, "fds": fds})
+                      "memory": dict({k: str(int(v, 16)) for k, v in p["mm"].items()},
+                                     vmas=vmas), "fds": fds})
     shm, sstats = [], []
     for s in norm["shared_memory"]:
         shm.append({"id": str(s["id"])})
@@ -143,6 +144,7 @@ def main():
         bp["pgid"] += 1
         bp["vmas"].pop(0)
         bp["thread_state"][0]["regs"]["r12"] = "0x1234"
+        bp["mm"]["brk"] = hex(int(bp["mm"]["brk"], 16) + 0x1000)
         # a page of a big anonymous VMA (not the one removed)
         big = max(bp["vmas"], key=lambda v: sum(1 for k in bp["pages"]
                                                 if int(v["start"], 16) <= int(k, 16) < int(v["end"], 16)))
@@ -151,8 +153,8 @@ def main():
         bp["pages"][key] = "0" * 16
         n, out = run_compare(crit, bad_ck)
         # removed VMA: one VMA diff (+ its pages, per page or per VMA, if it had any)
-        check(n >= 4, f"{shape}: the planted differences found ({n} >= 4)", out)
-        for what in ("pgid", "r12", key if not vma else big["start"]):
+        check(n >= 5, f"{shape}: the planted differences found ({n} >= 5)", out)
+        for what in ("pgid", "r12", "mm: brk", key if not vma else big["start"]):
             check(what in out, f"{shape}: planted difference {what} reported", out)
     print(f"test-compare: {ok} passed, {bad} failed")
     sys.exit(1 if bad else 0)

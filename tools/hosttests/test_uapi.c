@@ -34,7 +34,7 @@ static void test_sizes(void **state)
 	assert_int_equal(sizeof(struct ckpt_vma), CKPT_VMA_SIZE);
 	assert_int_equal(sizeof(struct ckpt_vmas), CKPT_VMAS_SIZE_VER0);
 	assert_int_equal(CKPT_VMA_SIZE, 64);
-	assert_int_equal(CKPT_VMAS_SIZE_VER0, 24);
+	assert_int_equal(CKPT_VMAS_SIZE_VER0, 40);
 	assert_int_equal(CKPT_BEGIN_SIZE_VER0, 16);
 	assert_int_equal(CKPT_END_SIZE_VER0, 8);
 	assert_int_equal(CKPT_TASK_SIZE_VER0, 40);
@@ -138,6 +138,8 @@ static void test_offsets(void **state)
 	OFF(ckpt_vmas, vmas, 8);
 	OFF(ckpt_vmas, count, 16);
 	OFF(ckpt_vmas, reserved, 20);
+	OFF(ckpt_vmas, start_brk, 24);
+	OFF(ckpt_vmas, brk, 32);
 
 	/* struct user_regs_struct order: r15 first, gs last, ip at 16*8. */
 	OFF(ckpt_gpregs, r15, 0);
@@ -159,7 +161,7 @@ static void test_commands(void **state)
 	assert_int_equal(CKPT_IOC_REGS, _IOC(_IOC_READ | _IOC_WRITE, 0xB9, 4, 240));
 	assert_int_equal(CKPT_IOC_SIGACTIONS, _IOC(_IOC_READ | _IOC_WRITE, 0xB9, 5, 24));
 	assert_int_equal(CKPT_IOC_THREAD, _IOC(_IOC_READ | _IOC_WRITE, 0xB9, 6, 128));
-	assert_int_equal(CKPT_IOC_VMAS, _IOC(_IOC_READ | _IOC_WRITE, 0xB9, 7, 24));
+	assert_int_equal(CKPT_IOC_VMAS, _IOC(_IOC_READ | _IOC_WRITE, 0xB9, 7, 40));
 }
 
 static void test_flag_values(void **state)

@@ -39,18 +39,55 @@ static int ioc_vmas(int fd, pid_t pid, struct ckpt_vma *v, uint32_t count,
 	return ret;
 }
 
-/* All VMAs of @pid (calloc'ed), sized by the ENOSPC answer. */
-static struct ckpt_vma *get_vmas(int fd, pid_t pid, uint32_t *n)
+/* All VMAs of @pid (calloc'ed), sized by the ENOSPC answer; @out (if
+ * not NULL) gets the struct of the successful call. */
+static struct ckpt_vma *get_vmas_arg(int fd, pid_t pid, uint32_t *n,
+				     struct ckpt_vmas *out)
 {
-	struct ckpt_vmas a;
+	struct ckpt_vmas a, b;
 	struct ckpt_vma *v;
 
 	ST_ERR(ioc_vmas(fd, pid, NULL, 0, &a), ENOSPC);
 	ST_CHECK(a.count > 0 && a.count < 100000, "count %u", a.count);
 	v = calloc(a.count, sizeof(*v));
 	ST_CHECK(v != NULL);
-	ST_OK(ioc_vmas(fd, pid, v, a.count, &a));
-	*n = a.count;
+	ST_OK(ioc_vmas(fd, pid, v, a.count, &b));
+	ST_EQ(b.count, a.count);
+	/* ENOSPC reports the heap break too, the same. */
+	ST_EQ(b.brk, a.brk);
+	ST_EQ(b.start_brk, a.start_brk);
+	*n = b.count;
+	if (out)
+		*out = b;
+	return v;
+}
+
+static struct ckpt_vma *get_vmas(int fd, pid_t pid, uint32_t *n)
+{
+	return get_vmas_arg(fd, pid, n, NULL);
+}
+
+/* Field 47 of /proc/PID/stat: start_brk. */
+static uint64_t stat_start_brk(pid_t pid)
+{
+	char path[64], buf[4096], *p;
+	unsigned long long v = 0;
+	int i;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	ST_CHECK(f != NULL);
+	ST_CHECK(fgets(buf, sizeof(buf), f) != NULL);
+	fclose(f);
+	p = strrchr(buf, ')');
+	ST_CHECK(p != NULL);
+	/* ") S ppid ...": field 3 is the state, after ") " */
+	for (i = 2; i < 47 && p; i++)
+		p = strchr(p + 1, ' ');
+	ST_CHECK(p != NULL);
+	i = sscanf(p + 1, "%llu", &v);
+	ST_EQ(i, 1);
 	return v;
 }
 
@@ -204,8 +241,10 @@ static void mm_fn(void *arg)
 	p = map(len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	/* Part of a VMA: splits it in three. */
 	WL_CHECK(madvise(p + pg, pg, MADV_DONTDUMP) == 0);
+	/* Move the program break to an unaligned place. */
+	WL_CHECK(sbrk(3 * pg + 123) != (void *)-1);
 	st_wl_thread(mm_thread, NULL);
-	st_report(1, 0, 0, 0);
+	st_report(1, 0, 0, (uint64_t)(uintptr_t)sbrk(0));
 	st_ready();
 	st_idle();
 }
@@ -216,6 +255,7 @@ static void mm_vmas_truth(bool v1)
 	struct ckpt_cg *cg = st_cg_new(v1, "c");
 	pid_t root = st_spawn(cg, mm_fn, NULL), tid;
 	struct ckpt_vma *v, *v2;
+	struct ckpt_vmas a;
 	struct smaps_vma *sm;
 	uint32_t n, n2, i;
 	size_t ns, j;
@@ -226,9 +266,14 @@ static void mm_vmas_truth(bool v1)
 	tid = st_find_rep(2, 0)->aux;
 	st_freeze(cg);
 	fd = st_begin(cg, root);
-	v = get_vmas(fd, root, &n);
+	v = get_vmas_arg(fd, root, &n, &a);
 	v2 = get_vmas(fd, tid, &n2);
 	ST_EQ(n2, n);
+	/* The break the process's sbrk(0) saw, and /proc's start_brk. */
+	ST_EQ(a.brk, st_find_rep(1, 0)->val);
+	ST_EQ(a.start_brk, stat_start_brk(root));
+	ST_CHECK(a.brk > a.start_brk, "brk %#llx start %#llx",
+		 (unsigned long long)a.brk, (unsigned long long)a.start_brk);
 	ST_CHECK(memcmp(v, v2, n * sizeof(*v)) == 0, "leader and thread differ");
 	sm = read_smaps(root, &ns);
 	/* smaps also lists the vsyscall page, which is no VMA of the process. */
@@ -421,12 +466,15 @@ static void mm_vmas_refused(void **state)
 	fd = st_dev();
 	ST_ERR(ioc_vmas(fd, root, v, 256, &a), ENOENT);
 	ST_EQ(a.count, 0);
+	ST_EQ(a.brk, 0);
 	ST_OK(ckpt_ioc_begin(fd, st_cg_fd(cg), root, 0));
 	ST_ERR(ioc_vmas(fd, other, v, 256, &a), EXDEV);	/* another tree */
 	ST_ERR(ioc_vmas(fd, o, v, 256, &a), EXDEV);		/* another cgroup */
 	ST_ERR(ioc_vmas(fd, getpid(), v, 256, &a), EXDEV);
 	ST_ERR(ioc_vmas(fd, 1, v, 256, &a), EXDEV);
 	ST_ERR(ioc_vmas(fd, z, v, 256, &a), EAGAIN);		/* zombie */
+	ST_EQ(a.brk, 0);
+	ST_EQ(a.start_brk, 0);
 	dead = fork();
 	if (dead == 0)
 		_exit(0);

@@ -306,7 +306,9 @@ struct ckpt_thread {
  * with ENOSPC the number needed (the map of a frozen process does not
  * change, so a second call with that capacity succeeds).  The vsyscall
  * page ("[vsyscall]" in maps) is not a VMA of the process and is not
- * listed.
+ * listed.  With the map, in the same snapshot: @start_brk and @brk, the
+ * heap's start and the program break (brk(0) in the process; /proc shows
+ * only start_brk).  Written on success and with ENOSPC, else 0.
  *
  *  start, end   the range, end exclusive
  *  pgoff        for a file-backed VMA the file offset in bytes (as in
@@ -377,8 +379,10 @@ struct ckpt_vmas {
 	__u32 count;			/* in: capacity; out: entries written,
 					 * or with ENOSPC the number needed */
 	__u32 reserved;			/* in: must be 0 */
+	__u64 start_brk;		/* out: where the heap (brk) began */
+	__u64 brk;			/* out: the current program break */
 };
-#define CKPT_VMAS_SIZE_VER0	24
+#define CKPT_VMAS_SIZE_VER0	40
 
 #define CKPT_IOC_INFO	_IOWR(CKPT_IOC_MAGIC, 0x00, struct ckpt_info)
 #define CKPT_IOC_BEGIN	_IOW(CKPT_IOC_MAGIC, 0x01, struct ckpt_begin)

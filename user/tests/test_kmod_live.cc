@@ -153,7 +153,10 @@ TEST_P(KmodLive, VmasMatchSmaps) {
   ASSERT_TRUE(by_thread) << by_thread.error().message();
   auto by_leader = s->vmas(child.pid);
   ASSERT_TRUE(by_leader);
-  ASSERT_EQ(by_thread->size(), by_leader->size());
+  ASSERT_EQ(by_thread->vmas.size(), by_leader->vmas.size());
+  EXPECT_EQ(by_thread->brk, by_leader->brk);
+  EXPECT_GE(by_leader->brk, by_leader->start_brk);
+  EXPECT_NE(by_leader->start_brk, 0u);
   auto outside = s->vmas(::getpid());
   ASSERT_FALSE(outside);
   EXPECT_EQ(outside.error().code(), EXDEV) << outside.error().message();

@@ -355,9 +355,11 @@ Result<void> dump_memory(Context& ctx, pid_t pid, const proc::ProcStat& stat, im
     return std::move(auxv).error();
   mem->set_auxv(*auxv);
 
-  auto maps = read_vmas(ctx.session, pid);
+  uint64_t brk = 0;  // 0: the module cannot say (no CKPT_IOC_VMAS)
+  auto maps = read_vmas(ctx.session, pid, &brk);
   if (!maps)
     return std::move(maps).error();
+  mem->set_brk(brk);
   auto pagemap = proc::PagemapReader::open(pid);
   if (!pagemap)
     return std::move(pagemap).error();

@@ -119,7 +119,10 @@ Result<std::vector<proc::MapEntry>> join_vmas(std::vector<proc::MapEntry> maps,
   return maps;
 }
 
-Result<std::vector<proc::MapEntry>> read_vmas(const kmod::Session* session, pid_t pid) {
+Result<std::vector<proc::MapEntry>> read_vmas(const kmod::Session* session, pid_t pid,
+                                              uint64_t* brk) {
+  if (brk)
+    *brk = 0;
   if (!session || !session->has_vmas())
     return proc::read_smaps(pid);
   auto maps = proc::read_maps(pid);
@@ -128,9 +131,11 @@ Result<std::vector<proc::MapEntry>> read_vmas(const kmod::Session* session, pid_
   auto vmas = session->vmas(pid);
   if (!vmas)
     return std::move(vmas).error();
-  auto joined = join_vmas(std::move(*maps), *vmas);
+  auto joined = join_vmas(std::move(*maps), vmas->vmas);
   if (!joined)
     return std::move(joined).error().context(fmt::format("pid {}", pid));
+  if (brk)
+    *brk = vmas->brk;
   return joined;
 }
 

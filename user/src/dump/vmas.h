@@ -37,6 +37,9 @@ Result<std::vector<proc::MapEntry>> join_vmas(std::vector<proc::MapEntry> maps,
 
 // The map of frozen process @pid: through @session when the module has
 // CKPT_IOC_VMAS, otherwise (or with no session) from /proc/PID/smaps.
-Result<std::vector<proc::MapEntry>> read_vmas(const kmod::Session* session, pid_t pid);
+// @brk, if given, gets the program break, which only the module knows
+// (/proc shows start_brk only): 0 without it.
+Result<std::vector<proc::MapEntry>> read_vmas(const kmod::Session* session, pid_t pid,
+                                              uint64_t* brk = nullptr);
 
 }  // namespace ckpt::dump

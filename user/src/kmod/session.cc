@@ -181,7 +181,7 @@ Result<ckpt_thread> Session::thread(pid_t tid) const {
 
 bool Session::has_vmas() const { return (info_.commands & CKPT_CMD_BIT(CKPT_IOC_VMAS)) != 0; }
 
-Result<std::vector<ckpt_vma>> Session::vmas(pid_t pid) const {
+Result<Session::VmaMap> Session::vmas(pid_t pid) const {
   if (auto ok = require_command(info_, CKPT_IOC_VMAS, "memory map"); !ok)
     return std::move(ok).error();
   // A frozen process's map does not change: the size from the first call
@@ -198,7 +198,7 @@ Result<std::vector<ckpt_vma>> Session::vmas(pid_t pid) const {
                                       a.count, v.size()),
                           EPROTO);
       v.resize(a.count);
-      return v;
+      return VmaMap{std::move(v), a.start_brk, a.brk};
     }
     int err = errno;
     if (err != ENOSPC)

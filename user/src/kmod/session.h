@@ -59,10 +59,16 @@ class Session {
   // slack, signal masks and thread-private pending signals).
   Result<ckpt_thread> thread(pid_t tid) const;
   // CKPT_IOC_VMAS: the VMAs of @pid's process in address order (the
-  // vsyscall page is not one).  has_vmas() says whether the module knows
-  // the command (older modules: read /proc/PID/smaps instead).
+  // vsyscall page is not one) and its heap break, in one snapshot.
+  // has_vmas() says whether the module knows the command (older modules:
+  // read /proc/PID/smaps instead).
+  struct VmaMap {
+    std::vector<ckpt_vma> vmas;
+    uint64_t start_brk = 0;
+    uint64_t brk = 0;
+  };
   bool has_vmas() const;
-  Result<std::vector<ckpt_vma>> vmas(pid_t pid) const;
+  Result<VmaMap> vmas(pid_t pid) const;
   // CKPT_IOC_END, reporting errors; the destructor then does nothing more
   // than close.
   Result<void> end();
