@@ -7,8 +7,10 @@
 //   shared file mappings                   nothing: the bytes are the file's;
 //   [vdso] [vvar] [vsyscall]               nothing: the kernel provides them.
 // Pages are read in large batches (process_vm_readv, up to IOV_MAX runs per
-// call; /proc/PID/mem for mappings without PROT_READ) into one staging
-// buffer, and written as PAGES sections of up to 64 MiB with one writev.
+// call; /proc/PID/mem for mappings without PROT_READ) as PAGES sections of
+// up to 64 MiB, straight into the section's place in the image file when it
+// is one (ImageWriter::reserve_pages: a shared mapping of the file), else
+// into a reused staging buffer that the writer's thread writes out.
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -110,42 +112,24 @@ class PageWriter {
       return {};
     uint64_t ps = ctx_.page_size;
     uint64_t total = used_pages_ * ps;
-    // A fresh buffer per section: the image writer takes it over and a
-    // background thread writes it while the dump goes on (and after the
-    // tree is thawed), so that the tree stays frozen only while it is read.
-    auto chunk = Mapping::anonymous(total, PROT_READ | PROT_WRITE, true);
-    if (!chunk)
-      return std::move(chunk).error().context("page buffer");
-    auto* base = static_cast<std::byte*>(chunk->data());
+    // The section's payload, in the image itself (or a staging buffer):
+    // the read below is the only copy; the writer's thread hashes it and
+    // writes the header, also after the tree is thawed, so that the tree
+    // stays frozen only while it is read.
+    auto slot = ctx_.writer->reserve_pages(total);
+    if (!slot)
+      return std::move(slot).error();
     auto t0 = Clock::now();
-    if (reader_) {
-      std::vector<proc::MemRange> ranges;
-      ranges.reserve(pending_.size());
-      for (const auto& p : pending_)
-        ranges.push_back({p.vaddr, static_cast<std::size_t>(p.nr_pages * ps)});
-      auto r = reader_->read(ranges, std::span<std::byte>(base, total));
-      if (!r)
-        return r;
-    } else {
-      uint64_t off = 0;
-      for (const auto& p : pending_) {
-        uint64_t len = p.nr_pages * ps;
-        uint64_t done = 0;
-        while (done < len) {
-          ssize_t n = ::pread(fd_, base + off + done, len - done, static_cast<off_t>(p.src_off + done));
-          if (n < 0 && errno == EINTR)
-            continue;
-          if (n < 0)
-            return Error::from_errno(fmt::format("read shared memory at offset {:#x}", p.src_off + done));
-          if (n == 0)
-            return Error::msg(fmt::format("shared memory ends early at offset {:#x}", p.src_off + done), EIO);
-          done += static_cast<uint64_t>(n);
-        }
-        off += len;
-      }
-    }
+    auto r = read_into(slot->data());
     ctx_.counters.memdump_us += since_us(t0);
-    auto seq = ctx_.writer->put_pages_owned(std::move(*chunk), total);
+    if (!r) {
+      // Its space in the image is given back; if even that fails, the
+      // writer is aborted and every later call fails too.
+      if (auto c = ctx_.writer->cancel_pages(std::move(*slot)); !c)
+        log::warn("{}", c.error().message());
+      return r;
+    }
+    auto seq = ctx_.writer->commit_pages(std::move(*slot));
     if (!seq)
       return std::move(seq).error();
     uint64_t off = 0;
@@ -166,6 +150,37 @@ class PageWriter {
   uint64_t written() const { return written_; }
 
  private:
+  // The pending runs, back to back into @out (exactly their size).
+  Result<void> read_into(std::span<std::byte> out) {
+    uint64_t ps = ctx_.page_size;
+    std::byte* base = out.data();
+    if (reader_) {
+      std::vector<proc::MemRange> ranges;
+      ranges.reserve(pending_.size());
+      for (const auto& p : pending_)
+        ranges.push_back({p.vaddr, static_cast<std::size_t>(p.nr_pages * ps)});
+      return reader_->read(ranges, out);
+    } else {
+      uint64_t off = 0;
+      for (const auto& p : pending_) {
+        uint64_t len = p.nr_pages * ps;
+        uint64_t done = 0;
+        while (done < len) {
+          ssize_t n = ::pread(fd_, base + off + done, len - done, static_cast<off_t>(p.src_off + done));
+          if (n < 0 && errno == EINTR)
+            continue;
+          if (n < 0)
+            return Error::from_errno(fmt::format("read shared memory at offset {:#x}", p.src_off + done));
+          if (n == 0)
+            return Error::msg(fmt::format("shared memory ends early at offset {:#x}", p.src_off + done), EIO);
+          done += static_cast<uint64_t>(n);
+        }
+        off += len;
+      }
+    }
+    return {};
+  }
+
   struct Pending {
     uint64_t vaddr, nr_pages, src_off;
   };
@@ -282,6 +297,43 @@ void add_run(google::protobuf::RepeatedPtrField<image::PageRun>* runs, uint64_t 
   r->set_offset(offset);
 }
 
+// Pagemap entries of neighbouring VMAs from one pread: while the tree is
+// frozen, a process with many small mappings (1,000 two-page VMAs) costs a
+// few reads instead of one per VMA.  A read covers at least kAhead pages
+// from the VMA asked for (entries of gaps are zeros, cheap for the kernel),
+// never past @limit (the end of the last VMA that will ask); a large VMA is
+// read exactly.
+class PagemapWindow {
+ public:
+  static constexpr uint64_t kAhead = 2048;  // pages: 16 KiB of entries
+
+  PagemapWindow(proc::PagemapReader& reader, uint64_t page_size, uint64_t limit)
+      : reader_(reader), ps_(page_size), limit_(limit) {}
+
+  // The entries of [start, end), valid until the next call.
+  Result<std::span<const uint64_t>> get(uint64_t start, uint64_t end) {
+    if (!(start >= start_ && end <= end_)) {
+      uint64_t e = std::max(end, std::min(limit_, start + kAhead * ps_));
+      auto v = reader_.entries(start, e);
+      if (!v)
+        return std::move(v).error();
+      buf_ = std::move(*v);
+      start_ = start;
+      end_ = e;
+      ++reads_;
+    }
+    return std::span<const uint64_t>(buf_.data() + (start - start_) / ps_, (end - start) / ps_);
+  }
+  uint64_t reads() const { return reads_; }
+
+ private:
+  proc::PagemapReader& reader_;
+  const uint64_t ps_, limit_;
+  std::vector<uint64_t> buf_;
+  uint64_t start_ = 0, end_ = 0;
+  uint64_t reads_ = 0;
+};
+
 }  // namespace
 
 Result<void> init_zero_page(Context& ctx) {
@@ -367,6 +419,12 @@ Result<void> dump_memory(Context& ctx, pid_t pid, const proc::ProcStat& stat, im
   if (!vm)
     return std::move(vm).error();
 
+  uint64_t pm_limit = 0;  // end of the last VMA whose pagemap is read
+  for (const auto& m : *maps)
+    if (private_kind(classify(m)))
+      pm_limit = std::max(pm_limit, m.end);
+  PagemapWindow pm(*pagemap, ctx.page_size, pm_limit);
+
   PageWriter readable(ctx, &*vm, -1, mem->mutable_pages());
   std::vector<std::pair<uint64_t, uint64_t>> unreadable;  // (vaddr, nr_pages)
   const uint64_t ps = ctx.page_size;
@@ -418,7 +476,7 @@ Result<void> dump_memory(Context& ctx, pid_t pid, const proc::ProcStat& stat, im
     // A VMA created or moved since the soft-dirty bits were cleared carries
     // VM_SOFTDIRTY ("sd"): none of its pre-copied bytes may be trusted.
     const PreCopy* p = pre && !m.has_vm_flag("sd") ? pre : nullptr;
-    auto entries = pagemap->entries(m.start, m.end);
+    auto entries = pm.get(m.start, m.end);
     if (!entries)
       return std::move(entries).error().context(where);
     ctx.counters.pages_scanned += entries->size();

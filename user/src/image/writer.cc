@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -68,8 +69,9 @@ Result<std::string> random_suffix() {
 }
 
 // Writes all of @iov[0..n), in IOV_MAX batches, retrying short writes and
-// EINTR.  @iov is modified (advanced).
-Result<void> writev_all(int fd, iovec* iov, std::size_t n) {
+// EINTR: at the file offset @off (pwritev), or at the current position when
+// @off is negative (writev: a stream).  @iov is modified (advanced).
+Result<void> writev_all(int fd, iovec* iov, std::size_t n, int64_t off = -1) {
   while (n > 0) {
     if (iov->iov_len == 0) {
       ++iov;
@@ -77,12 +79,15 @@ Result<void> writev_all(int fd, iovec* iov, std::size_t n) {
       continue;
     }
     int batch = static_cast<int>(std::min<std::size_t>(n, IOV_MAX));
-    ssize_t w = ::writev(fd, iov, batch);
+    ssize_t w = off < 0 ? ::writev(fd, iov, batch) : ::pwritev(fd, iov, batch, off);
     if (w < 0) {
-      if (errno == EINTR)
+      int e = errno;
+      if (e == EINTR)
         continue;
-      return Error::from_errno("write");
+      return Error::sys(e, off < 0 ? "write" : fmt::format("write at offset {}", off));
     }
+    if (off >= 0)
+      off += w;
     auto left = static_cast<std::size_t>(w);
     while (n > 0 && left >= iov->iov_len) {
       left -= iov->iov_len;
@@ -133,14 +138,18 @@ struct Sink {
   Fd owned;       // file and directory forms
   int fd = -1;    // what is written to
   std::string name;
+  bool seekable = false;  // a file of ours: written with pwrite at known offsets
+  bool can_map = true;    // fallocate works here (else staging buffers)
   uint64_t pos = 0;
   uint32_t seq = 0;
   HashState headers = new_state();
 
-  // Writes the header and the payload.  @account: advance pos and seq here
-  // (the synchronous path); the background path advanced them when it
-  // queued the section.
-  Result<void> write_section(const SectionHeader& h, iovec* payload, std::size_t n,
+  // Writes the header and the payload, at file offset @off (a stream
+  // ignores it: it is written in order).  @account: advance pos and seq
+  // here (the synchronous path); the background path advanced them when it
+  // queued the section.  An in-place PAGES section passes no payload: its
+  // bytes are already in the file.
+  Result<void> write_section(const SectionHeader& h, iovec* payload, std::size_t n, uint64_t off,
                              bool account = true) {
     uint8_t hdr[kSectionHeaderSize];
     encode_section_header(h, std::span<uint8_t, kSectionHeaderSize>(hdr));
@@ -148,7 +157,8 @@ struct Sink {
     iov.reserve(n + 1);
     iov.push_back({hdr, sizeof hdr});
     iov.insert(iov.end(), payload, payload + n);
-    if (auto r = writev_all(fd, iov.data(), iov.size()); !r)
+    if (auto r = writev_all(fd, iov.data(), iov.size(), seekable ? static_cast<int64_t>(off) : -1);
+        !r)
       return std::move(r).error().context(
           fmt::format("write section {} ({}) to {}", h.seq, section_type_name(h.type), name));
     if (h.type != static_cast<uint32_t>(SectionType::end))
@@ -161,14 +171,74 @@ struct Sink {
   }
 };
 
+// Staging buffers for page data that cannot be read in place (a stream, a
+// filesystem without fallocate): each kMaxPagesSection bytes of address
+// space, populated by its first use and then reused, so that pages are
+// faulted in and zeroed once per buffer rather than once per section.  At
+// most kStagingPool idle buffers are kept; the writer thread gives a
+// buffer back once its section is written.  Thread-safe.
+class BufferPool {
+ public:
+  Result<Mapping> take() {
+    {
+      std::lock_guard lk(mu_);
+      if (!idle_.empty()) {
+        Mapping m = std::move(idle_.back());
+        idle_.pop_back();
+        return m;
+      }
+    }
+    auto m = Mapping::anonymous(ImageWriter::kMaxPagesSection, PROT_READ | PROT_WRITE);
+    if (!m)
+      return std::move(m).error().context("page staging buffer");
+    return m;
+  }
+  void give(Mapping m) noexcept {
+    std::lock_guard lk(mu_);
+    if (m.valid() && idle_.size() < ImageWriter::kStagingPool) {
+      try {
+        idle_.push_back(std::move(m));
+      } catch (...) {
+        // m is unmapped: the pool is only a cache
+      }
+    }
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<Mapping> idle_;
+};
+
 // A section waiting for the background thread: its header without the
-// checksum, and its payload (bytes or an owned mapping).
+// checksum, where it goes (@off, the header's file offset), and its payload:
+// bytes, an owned mapping, a staging buffer of the pool (given back once
+// written) or, in place, a mapping of the payload in the image file itself
+// (only hashed; the header alone is written).
 struct Job {
+  enum class Kind { bytes, owned, pooled, in_place };
+  Kind kind = Kind::bytes;
   Sink* sink = nullptr;
   SectionHeader h;
+  uint64_t off = 0;
   std::string bytes;
   Mapping map;
-  const void* data() const { return map.valid() ? map.data() : bytes.data(); }
+  std::size_t skew = 0;  // payload offset inside map
+  const void* data() const {
+    return map.valid() ? static_cast<const uint8_t*>(map.data()) + skew
+                       : static_cast<const void*>(bytes.data());
+  }
+  // What the job weighs against the queue limit: in-place bytes are the
+  // image's own page cache, not a buffer of ours.
+  uint64_t cost() const { return kind == Kind::in_place ? 0 : h.length; }
+
+  // Hashes the payload and writes the section (header only, in place).
+  Result<void> write() {
+    h.payload_xxh3 = xxh3(data(), h.length);
+    if (kind == Kind::in_place)
+      return sink->write_section(h, nullptr, 0, off, false);
+    iovec iov{const_cast<void*>(data()), h.length};
+    return sink->write_section(h, &iov, 1, off, false);
+  }
 };
 
 // The background writer: one thread, one FIFO queue, the first error kept.
@@ -180,24 +250,31 @@ struct Job {
 // join it before the synchronous path uses the sinks again.
 class Background {
  public:
-  explicit Background(uint64_t limit) : limit_(limit), th_([this] { run(); }) {}
+  Background(uint64_t limit, BufferPool* pool)
+      : limit_(limit), pool_(pool), th_([this] { run(); }) {}
   ~Background() { (void)stop(true); }
   Background(const Background&) = delete;
   Background& operator=(const Background&) = delete;
 
   Result<void> push(Job job) {
     std::unique_lock lk(mu_);
-    uint64_t len = job.h.length;
-    if (!(queued_ == 0 || queued_ + len <= limit_)) {
+    uint64_t len = job.cost();
+    bool mapped = job.kind == Job::Kind::in_place;
+    auto fits = [&] {
+      return (queued_ == 0 || queued_ + len <= limit_) &&
+             (!mapped || in_place_ < ImageWriter::kMaxQueuedInPlace);
+    };
+    if (!fits()) {
       // Full: the thread writes even while held, to make room.
       ++blocked_;
       work_.notify_one();
-      space_.wait(lk, [&] { return err_ || queued_ == 0 || queued_ + len <= limit_; });
+      space_.wait(lk, [&] { return err_ || fits(); });
       --blocked_;
     }
     if (err_)
       return *err_;
     queued_ += len;
+    in_place_ += mapped ? 1 : 0;
     q_.push_back(std::move(job));
     work_.notify_one();
     return {};
@@ -217,6 +294,7 @@ class Background {
       if (discard) {
         q_.clear();
         queued_ = 0;
+        in_place_ = 0;
       }
       stop_ = true;
       work_.notify_one();
@@ -244,20 +322,23 @@ class Background {
         q_.pop_front();
       }
       auto t0 = std::chrono::steady_clock::now();
-      job.h.payload_xxh3 = xxh3(job.data(), job.h.length);
-      iovec iov{const_cast<void*>(job.data()), job.h.length};
-      auto r = job.sink->write_section(job.h, &iov, 1, false);
+      auto r = job.write();
+      uint64_t len = job.cost();
+      bool mapped = job.kind == Job::Kind::in_place;
+      if (job.kind == Job::Kind::pooled)
+        pool_->give(std::move(job.map));
+      job = Job();  // free (unmap) the payload before waking the producer
       busy_us_ += static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                             std::chrono::steady_clock::now() - t0)
                                             .count());
-      uint64_t len = job.h.length;
-      job = Job();  // free the payload before waking the producer
       std::lock_guard lk(mu_);
       queued_ -= std::min(queued_, len);
+      in_place_ -= mapped && in_place_ > 0 ? 1 : 0;
       if (!r && !err_) {
         err_ = std::move(r).error();
         q_.clear();
         queued_ = 0;
+        in_place_ = 0;
       }
       space_.notify_all();
       if (err_)
@@ -269,7 +350,9 @@ class Background {
   std::condition_variable work_, space_;
   std::deque<Job> q_;
   uint64_t queued_ = 0;
+  unsigned in_place_ = 0;  // queued in-place sections (mappings)
   const uint64_t limit_;
+  BufferPool* const pool_;
   bool stop_ = false;
   bool held_ = false;
   int blocked_ = 0;  // producers waiting for room
@@ -290,8 +373,11 @@ struct ImageWriter::Impl {
   bool replace = false;
   bool committed = false;
   bool dead = false;         // aborted: nothing more is written
+  BufferPool pool;                 // before bg: the thread gives buffers back
   std::unique_ptr<Background> bg;  // background writing, if started
   uint64_t bg_us = 0;              // busy time of finished background threads
+  uint64_t open_slot = 0;          // id of the reserved, uncommitted PAGES slot
+  uint64_t last_slot = 0;
 
   Sink& pages_sink() { return kind == Output::Kind::directory ? pages : meta; }
 
@@ -302,6 +388,9 @@ struct ImageWriter::Impl {
       return Error::msg("image writer: already committed");
     if (dead)
       return Error::msg("image writer: aborted after an earlier error");
+    if (open_slot)
+      return Error::msg(fmt::format(
+          "image writer: reserved PAGES slot {} is neither committed nor cancelled", open_slot));
     return {};
   }
 
@@ -314,7 +403,7 @@ struct ImageWriter::Impl {
     uint8_t buf[kFileHeaderSize];
     encode_file_header(h, std::span<uint8_t, kFileHeaderSize>(buf));
     iovec iov{buf, sizeof buf};
-    if (auto r = writev_all(s.fd, &iov, 1); !r)
+    if (auto r = writev_all(s.fd, &iov, 1, s.seekable ? 0 : -1); !r)
       return std::move(r).error().context("write the file header of " + s.name);
     s.pos = kFileHeaderSize;
     return {};
@@ -331,7 +420,7 @@ struct ImageWriter::Impl {
     h.length = total;
     h.payload_xxh3 = XXH3_64bits_digest(st.get());
     h.seq = s.seq;
-    if (auto r = s.write_section(h, iov, n); !r)
+    if (auto r = s.write_section(h, iov, n, s.pos); !r)
       return std::move(r).error();
     return h.seq;
   }
@@ -363,12 +452,14 @@ struct ImageWriter::Impl {
   // Queues a section for the background thread: seq and pos are decided
   // now.
   Result<uint32_t> enqueue(Sink& s, uint32_t type, std::string bytes, Mapping map,
-                           uint64_t total) {
+                           uint64_t total, Job::Kind how = Job::Kind::bytes) {
     Job j;
+    j.kind = map.valid() && how == Job::Kind::bytes ? Job::Kind::owned : how;
     j.sink = &s;
     j.h.type = type;
     j.h.length = total;
     j.h.seq = s.seq;
+    j.off = s.pos;
     j.bytes = std::move(bytes);
     j.map = std::move(map);
     s.pos += kSectionHeaderSize + total;
@@ -499,7 +590,8 @@ Result<ImageWriter> ImageWriter::create(Output out, const ImageHeaderParams& par
       if (!sfx)
         return std::move(sfx).error();
       impl->tmp_path = out.path + ".tmp." + *sfx;
-      auto fd = Fd::open(impl->tmp_path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+      // Read-write: PAGES payloads are mapped (MAP_SHARED needs it).
+      auto fd = Fd::open(impl->tmp_path, O_RDWR | O_CREAT | O_EXCL, 0600);
       if (!fd) {
         impl->tmp_path.clear();
         return std::move(fd).error().context("create the image");
@@ -507,6 +599,7 @@ Result<ImageWriter> ImageWriter::create(Output out, const ImageHeaderParams& par
       impl->meta.owned = std::move(*fd);
       impl->meta.fd = impl->meta.owned.get();
       impl->meta.name = impl->tmp_path;
+      impl->meta.seekable = true;
       if (auto r = impl->write_file_header(impl->meta, 0); !r) {
         impl->abort();
         return std::move(r).error();
@@ -531,7 +624,7 @@ Result<ImageWriter> ImageWriter::create(Output out, const ImageHeaderParams& par
            {std::tuple{&impl->meta, "meta.ckpt", kFileMetaFile},
             std::tuple{&impl->pages, "pages.ckpt", kFilePagesFile}}) {
         std::string p = tmp + "/" + file;
-        auto fd = Fd::open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
+        auto fd = Fd::open(p, O_RDWR | O_CREAT | O_EXCL, 0600);
         if (!fd) {
           impl->abort();
           return std::move(fd).error().context("create the image");
@@ -539,6 +632,7 @@ Result<ImageWriter> ImageWriter::create(Output out, const ImageHeaderParams& par
         sink->owned = std::move(*fd);
         sink->fd = sink->owned.get();
         sink->name = p;
+        sink->seekable = true;
         if (auto r = impl->write_file_header(*sink, flags); !r) {
           impl->abort();
           return std::move(r).error();
@@ -639,12 +733,147 @@ Result<uint32_t> ImageWriter::put_pages_owned(Mapping pages, uint64_t total) {
       impl_->enqueue(s, static_cast<uint32_t>(SectionType::pages), {}, std::move(pages), total));
 }
 
+Result<PageSlot> ImageWriter::reserve_pages(uint64_t total) {
+  if (auto r = impl_->check_alive(); !r)
+    return std::move(r).error();
+  if (total > kMaxPagesSection)
+    return Error::msg(fmt::format("image writer: a PAGES section of {} bytes exceeds {}", total,
+                                  kMaxPagesSection));
+  Impl& m = *impl_;
+  Sink& s = m.pages_sink();
+  PageSlot slot;
+  slot.total_ = total;
+  if (s.seekable && s.can_map) {
+    // Where the payload goes: after a PAD if one is needed, and the header.
+    uint64_t at = s.pos;
+    if (need_pad(at, m.page_size))
+      at += kSectionHeaderSize + pad_length(at, m.page_size);
+    const uint64_t payload = at + kSectionHeaderSize;
+    bool mapped = true;
+    if (total > 0) {
+      // Blocks first: a full filesystem fails here with ENOSPC; a page of a
+      // shared mapping that cannot be allocated would be a SIGBUS instead.
+      int rc, e = 0;
+      do {
+        rc = ::fallocate(s.fd, 0, static_cast<off_t>(payload), static_cast<off_t>(total));
+        e = rc != 0 ? errno : 0;
+      } while (e == EINTR);
+      if (e == EOPNOTSUPP || e == ENOSYS) {
+        s.can_map = false;  // this filesystem: staging buffers and write(2)
+        mapped = false;
+      } else if (e != 0) {
+        return m.guard(Result<PageSlot>(Error::sys(
+            e, fmt::format("reserve {} bytes at offset {} of {} for page data", total, payload,
+                           s.name))));
+      }
+    }
+    if (mapped) {
+      if (total > 0) {
+        static const uint64_t sys_ps = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+        uint64_t map_off = payload / sys_ps * sys_ps;
+        slot.skew_ = static_cast<std::size_t>(payload - map_off);
+        // Populated now, in one pass: the pages fallocate allocated.
+        auto map = Mapping::of_fd(s.fd, slot.skew_ + total, PROT_READ | PROT_WRITE,
+                                  MAP_SHARED | MAP_POPULATE, static_cast<long>(map_off));
+        if (!map)
+          return m.guard(Result<PageSlot>(std::move(map).error().context(fmt::format(
+              "map {} bytes at offset {} of {} for page data", total, payload, s.name))));
+        slot.map_ = std::move(*map);
+      }
+      if (auto r = m.pad_for_pages(s); !r)
+        return m.guard(Result<PageSlot>(std::move(r).error()));
+      if (s.pos + kSectionHeaderSize != payload)  // cannot happen
+        return m.guard(Result<PageSlot>(Error::msg(fmt::format(
+            "image writer: PAGES payload at {}, expected {}", s.pos + kSectionHeaderSize, payload))));
+      slot.in_place_ = true;
+      slot.seq_ = s.seq;
+      slot.header_off_ = s.pos;
+      s.pos += kSectionHeaderSize + total;
+      ++s.seq;
+    }
+  }
+  if (!slot.in_place_) {
+    auto buf = m.pool.take();
+    if (!buf)
+      return m.guard(Result<PageSlot>(std::move(buf).error()));
+    slot.map_ = std::move(*buf);
+  }
+  slot.id_ = ++m.last_slot;
+  m.open_slot = slot.id_;
+  return slot;
+}
+
+Result<uint32_t> ImageWriter::commit_pages(PageSlot slot) {
+  Impl& m = *impl_;
+  if (m.committed || m.dead || slot.id_ == 0 || slot.id_ != m.open_slot)
+    return Error::msg(fmt::format("image writer: commit_pages of slot {}, not the open one ({})",
+                                  slot.id_, m.open_slot));
+  m.open_slot = 0;
+  Sink& s = m.pages_sink();
+  const uint64_t total = slot.total_;
+  if (slot.in_place_) {
+    Job j;
+    j.kind = Job::Kind::in_place;
+    j.sink = &s;
+    j.h.type = static_cast<uint32_t>(SectionType::pages);
+    j.h.length = total;
+    j.h.seq = slot.seq_;
+    j.off = slot.header_off_;
+    j.map = std::move(slot.map_);
+    j.skew = slot.skew_;
+    if (m.bg) {
+      if (auto r = m.bg->push(std::move(j)); !r)
+        return m.guard(Result<uint32_t>(std::move(r).error()));
+    } else if (auto r = j.write(); !r) {
+      return m.guard(Result<uint32_t>(std::move(r).error()));
+    }
+    return slot.seq_;
+  }
+  // A staging buffer: written like put_pages_owned, then back to the pool.
+  if (auto r = m.pad_for_pages(s); !r)
+    return m.guard(Result<uint32_t>(std::move(r).error()));
+  if (m.bg)
+    return m.guard(m.enqueue(s, static_cast<uint32_t>(SectionType::pages), {},
+                             std::move(slot.map_), total, Job::Kind::pooled));
+  iovec iov{slot.map_.data(), total};
+  auto seq = m.guard(m.raw(s, static_cast<uint32_t>(SectionType::pages), 0, &iov, 1, total));
+  m.pool.give(std::move(slot.map_));
+  return seq;
+}
+
+Result<void> ImageWriter::cancel_pages(PageSlot slot) {
+  Impl& m = *impl_;
+  if (m.committed || m.dead || slot.id_ == 0 || slot.id_ != m.open_slot)
+    return Error::msg(fmt::format("image writer: cancel_pages of slot {}, not the open one ({})",
+                                  slot.id_, m.open_slot));
+  m.open_slot = 0;
+  if (!slot.in_place_) {
+    m.pool.give(std::move(slot.map_));
+    return {};
+  }
+  // Nothing was placed after it (one open slot at a time): give its place
+  // and its blocks back.  A PAD before it stays: the next PAGES payload is
+  // aligned without another.
+  Sink& s = m.pages_sink();
+  slot.map_.reset();
+  if (s.pos != slot.header_off_ + kSectionHeaderSize + slot.total_ || s.seq != slot.seq_ + 1)
+    return m.guard(Result<void>(Error::msg("image writer: cancel_pages: the slot is not the last section")));
+  s.pos = slot.header_off_;
+  --s.seq;
+  if (::ftruncate(s.fd, static_cast<off_t>(s.pos)) != 0) {
+    int e = errno;
+    return m.guard(Result<void>(
+        Error::sys(e, fmt::format("truncate {} to {} (cancelled page data)", s.name, s.pos))));
+  }
+  return {};
+}
+
 Result<void> ImageWriter::start_background(uint64_t max_queued) {
   if (auto r = impl_->check_alive(); !r)
     return r;
   if (impl_->bg)
     return Error::msg("image writer: background writing already started");
-  impl_->bg = std::make_unique<Background>(max_queued);
+  impl_->bg = std::make_unique<Background>(max_queued, &impl_->pool);
   return {};
 }
 
