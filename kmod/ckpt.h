@@ -75,6 +75,20 @@ static inline bool ckpt_task_dying(struct task_struct *t)
 	       (READ_ONCE(t->signal->flags) & SIGNAL_GROUP_EXIT);
 }
 
+/*
+ * @t was found not frozen, or outside the session's cgroup: was it killed?
+ * The kill marks the task (pending SIGKILL, SIGNAL_GROUP_EXIT) before it
+ * wakes it, and the task leaves the freezer only after that wake-up (a
+ * full barrier); so a reader that saw the effect of leaving must, after a
+ * read barrier, see the mark.  Checking "dying" once before the frozen
+ * check is not enough: the kill can land between the two reads.
+ */
+static inline bool ckpt_task_dying_after(struct task_struct *t)
+{
+	smp_rmb();
+	return ckpt_task_dying(t);
+}
+
 /* session.c */
 int ckpt_sessions_init(void);
 void ckpt_sessions_exit(void);

@@ -137,9 +137,9 @@ int ckpt_thread_recheck(const struct ckpt_session *s, struct task_struct *t)
 	    !pid_task(s->root, PIDTYPE_PID))
 		return -EAGAIN;
 	if (!ckpt_in_tree(s, t))
-		return -EXDEV;
+		return ckpt_task_dying_after(t) ? -EAGAIN : -EXDEV;
 	if (!ckpt_task_is_frozen(s, t))
-		return -EBUSY;
+		return ckpt_task_dying_after(t) ? -EAGAIN : -EBUSY;
 	return 0;
 }
 

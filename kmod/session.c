@@ -137,12 +137,24 @@ int ckpt_check_task(const struct ckpt_session *s, struct task_struct *t,
 		return -EAGAIN;
 	}
 	if (!ckpt_task_in_session_cgroup(s, t)) {
+		if (!exit_state && ckpt_task_dying_after(t)) {
+			*reason = CKPT_SCAN_ERR_DEAD;
+			return -EAGAIN;
+		}
 		*reason = CKPT_SCAN_ERR_CGROUP;
 		return -EXDEV;
 	}
 	if (!exit_state) {
-		/* A zombie cannot run; anyone else must be frozen. */
+		/*
+		 * A zombie cannot run; anyone else must be frozen.  A v2-frozen
+		 * task SIGKILLed after the check above has left the freezer
+		 * to die: that is DEAD, not NOT_FROZEN.
+		 */
 		if (!ckpt_task_is_frozen(s, t)) {
+			if (ckpt_task_dying_after(t)) {
+				*reason = CKPT_SCAN_ERR_DEAD;
+				return -EAGAIN;
+			}
 			*reason = CKPT_SCAN_ERR_NOT_FROZEN;
 			return -EBUSY;
 		}
