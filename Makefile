@@ -23,13 +23,13 @@ help:
 	@echo "make deps       install the Debian packages the build and tests need"
 	@echo "make            build ckpt.ko for: $(KVERS); the tools; ckpt-user (build/user)"
 	@echo "make demo       boot a VM, load ckpt.ko, freeze a demo tree, scan it"
-	@echo "make check      all tests: build, host tests, VM selftests on every kernel"
+	@echo "make check      all tests: build, host tests, VM tests on every kernel and on the debug kernel, packages"
 	@echo "make bench      ckpt against CRIU in the VM (6.12; CKPT_KVERS; BENCH_QUICK=1) (not a test)"
 	@echo "make fuzz       long fuzz and race runs in the VM (make check runs short ones)"
 	@echo "make deb        Debian packages ckpt-dkms and ckpt-tools in build/deb"
 	@echo "make install    ckpt-user, man page, udev rule, header, module source (PREFIX, DESTDIR)"
 	@echo "make check-packages   build, install, test in the VM and purge the packages (root)"
-	@echo "make check-debug      the selftests on a KASAN+lockdep+kmemleak kernel (not in check yet)"
+	@echo "make check-debug      the debug-kernel lane alone (KASAN+lockdep+kmemleak; make check runs it)"
 
 deps:
 	$(TOP)/tools/install-deps
@@ -91,8 +91,10 @@ user:
 demo: deps all
 	$(TOP)/vmtest/run-all --out-base $(BUILD)/vm-demo -- $(TOP)/tools/demo.sh
 
-# Everything, with one summary line at the end ("check: N passed, N failed").
-check: deps all
+# Everything, with one summary line at the end ("check: N passed, N failed"):
+# host tests, the distro kernels' VM lane, the debug-kernel lane (its kernel
+# is built once and cached: vmtest/debug/README), the packages.
+check: deps deps-debug all
 	$(TOP)/tools/check.sh
 
 check-host:
@@ -103,8 +105,12 @@ check-vm:
 
 # The benchmark suite (tools/bench/, Documentation/performance.md): one VM
 # per kernel in turn, ckpt and CRIU in alternation; not part of make check.
-bench: all
+bench: deps-bench all
 	$(TOP)/tools/bench/run.sh
+
+# What make bench needs beyond make check: gnuplot, redis, perf.
+deps-bench:
+	$(TOP)/tools/install-deps bench
 
 clean:
 	rm -rf $(BUILD)
@@ -199,7 +205,7 @@ fuzz: modules $(FUZZ_TOOLS)
 # check-debug builds ckpt.ko against it (build/KRELEASE/kmod, CKPT_WERROR)
 # and runs the whole selftest suite on it, then a kmemleak scan.
 DEBUG_SERIES ?= 6.12
-.PHONY: debug-kernel check-debug deps-debug
+.PHONY: debug-kernel check-debug deps-debug deps-bench
 
 debug-kernel:
 	$(TOP)/tools/install-deps debug

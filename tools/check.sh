@@ -33,6 +33,22 @@ echo "check-host: $hp passed, $hf failed"
 # kernel; each of these 5 parts prints a "N passed, N failed" line.
 # --mem 4096: the e2e part dumps a 1 GiB process with both tools.
 vmtest/run-all --out-base "$out/vm" --mem 4096 --timeout 1800 -- tools/vm-check.sh || status=1
+# The debug-kernel lane (vmtest/debug/README): the debug kernel (KASAN,
+# lockdep, kmemleak, fault injection; built once, then cached), ckpt.ko
+# built against it, and in its guest the selftests, fuzzer, races, fault
+# injection and a kmemleak scan: 5 summary lines, counted below like the
+# distro kernels'.  After the distro lane, not beside it: both use 2 CPUs.
+dbg_rc=0
+CKPT_DEBUG_OUT="$out/vm" vmtest/debug/check-debug 2>&1 | tee "$out/debug.log"
+dbg_rc=${PIPESTATUS[0]}
+if [ "$dbg_rc" -ne 0 ]; then
+	status=1
+	# A kernel or module that did not build leaves no result directory.
+	if ! grep -q '^check-debug: .*: \(PASS\|FAIL\)' "$out/debug.log"; then
+		echo "check-debug: the lane did not run (exit $dbg_rc): see $out/debug.log"
+		failed=$((failed + 1))
+	fi
+fi
 for d in "$out"/vm/*/; do
 	k=$(basename "$d")
 	verdict=$(cat "$d/verdict" 2>/dev/null || echo "FAIL: no verdict")
