@@ -607,6 +607,31 @@ pid_t st_simple_tree(const struct ckpt_cg *cg, int nkids)
 	return root;
 }
 
+void st_wl_zombie_root(void *arg)
+{
+	(void)arg;
+	st_report(1, 0, st_wl_fork(st_wl_exit, NULL), 0);
+	st_ready();
+	st_idle();
+}
+
+pid_t st_reaped_pid(void)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		st_fail("fork: %s", st_errname(errno));
+	if (pid == 0)
+		_exit(0);
+	ST_OK(waitpid(pid, NULL, 0));
+	return pid;
+}
+
+unsigned long st_ioc_sized(unsigned long base, unsigned int size)
+{
+	return _IOC(_IOC_DIR(base), _IOC_TYPE(base), _IOC_NR(base), size);
+}
+
 /* ---- helper children and privileges -------------------------------------------------- */
 
 int st_run_child(int (*fn)(void *arg), void *arg)

@@ -15,11 +15,6 @@
 #define KADDR		((void *)0xffff888000000000UL)
 
 /* @base with another size. */
-static unsigned long sized(unsigned long base, unsigned int size)
-{
-	return _IOC(_IOC_DIR(base), _IOC_TYPE(base), _IOC_NR(base), size);
-}
-
 static const struct {
 	unsigned long cmd;
 	unsigned int ver0;
@@ -153,7 +148,7 @@ static void input_size_too_small(void **state)
 		for (j = 0; j < 3; j++) {
 			memset(buf, 0, sizeof(buf));
 			errno = 0;
-			if (ioctl(fd, sized(cmds[i].cmd, sz[j]), buf) != -1 ||
+			if (ioctl(fd, st_ioc_sized(cmds[i].cmd, sz[j]), buf) != -1 ||
 			    errno != EINVAL)
 				st_fail("%s with size %u: expected EINVAL, got %s",
 					cmds[i].name, sz[j],
@@ -183,12 +178,12 @@ static void input_size_bigger_zero_tail(void **state)
 	ST_CHECK(u != NULL);
 	fd = st_dev();
 	/* INFO, a little and a lot bigger (the largest size a command holds). */
-	ST_OK(ioctl(fd, sized(CKPT_IOC_INFO, sizeof(struct ckpt_info) + 8), u));
+	ST_OK(ioctl(fd, st_ioc_sized(CKPT_IOC_INFO, sizeof(struct ckpt_info) + 8), u));
 	ST_EQ(u->info.abi_version, CKPT_ABI_VERSION);
 	for (k = sizeof(struct ckpt_info); k < sizeof(struct ckpt_info) + 8; k++)
 		ST_EQ(u->raw[k], 0);
 	memset(u, 0, sizeof(*u));
-	ST_OK(ioctl(fd, sized(CKPT_IOC_INFO, _IOC_SIZEMASK), u));
+	ST_OK(ioctl(fd, st_ioc_sized(CKPT_IOC_INFO, _IOC_SIZEMASK), u));
 	ST_EQ(u->info.task_record_size, CKPT_TASK_SIZE_VER0);
 
 	cg = st_cg_new(false, "c");
@@ -198,24 +193,24 @@ static void input_size_bigger_zero_tail(void **state)
 	memset(u, 0, sizeof(*u));
 	u->begin.cgroup_fd = cgfd;
 	u->begin.root = root;
-	ST_OK(ioctl(fd, sized(CKPT_IOC_BEGIN, CKPT_BEGIN_SIZE_VER0 + 16), u));
+	ST_OK(ioctl(fd, st_ioc_sized(CKPT_IOC_BEGIN, CKPT_BEGIN_SIZE_VER0 + 16), u));
 
 	memset(u, 0, sizeof(*u));
 	u->scan.capacity = ARRAY_SIZE(recs);
 	u->scan.records = (uintptr_t)recs;
-	ST_OK(ioctl(fd, sized(CKPT_IOC_SCAN, CKPT_SCAN_SIZE_VER0 + 32), u));
+	ST_OK(ioctl(fd, st_ioc_sized(CKPT_IOC_SCAN, CKPT_SCAN_SIZE_VER0 + 32), u));
 	ST_EQ(u->scan.count, 4);
 	ST_EQ(recs[0].vpid, root);
 
 	memset(u, 0, sizeof(*u));
 	u->regs.flags = CKPT_REGS_GP;
 	u->regs.tid = root;
-	ST_OK(ioctl(fd, sized(CKPT_IOC_REGS, CKPT_REGS_SIZE_VER0 + 64), u));
+	ST_OK(ioctl(fd, st_ioc_sized(CKPT_IOC_REGS, CKPT_REGS_SIZE_VER0 + 64), u));
 	ST_CHECK(u->regs.gp.ip != 0, "no registers");
 	ST_EQ(u->regs.gp.cs, 0x33);
 
 	memset(u, 0, sizeof(*u));
-	ST_OK(ioctl(fd, sized(CKPT_IOC_END, CKPT_END_SIZE_VER0 + 8), u));
+	ST_OK(ioctl(fd, st_ioc_sized(CKPT_IOC_END, CKPT_END_SIZE_VER0 + 8), u));
 	ST_ERR(ckpt_ioc_end(fd), ENOENT);
 	free(u);
 }
@@ -260,7 +255,7 @@ static void input_size_bigger_nonzero_tail(void **state)
 				}
 				buf[at] = 1;
 				errno = 0;
-				if (ioctl(fd, sized(cmds[i].cmd, size), buf) != -1 ||
+				if (ioctl(fd, st_ioc_sized(cmds[i].cmd, size), buf) != -1 ||
 				    errno != E2BIG)
 					st_fail("%s size %u, byte %u set: expected E2BIG, got %s",
 						cmds[i].name, size, at,
@@ -517,18 +512,6 @@ static void input_begin_not_a_cgroup(void **state)
 	ST_ERR(ckpt_ioc_end(fd), ENOENT);
 }
 
-static pid_t reaped_pid(void)
-{
-	pid_t pid = fork();
-
-	if (pid < 0)
-		st_fail("fork: %s", st_errname(errno));
-	if (pid == 0)
-		_exit(0);
-	ST_OK(waitpid(pid, NULL, 0));
-	return pid;
-}
-
 static void input_begin_no_such_root(void **state)
 {
 	struct ckpt_cg *cg = st_cg_new(false, "c");
@@ -538,7 +521,7 @@ static void input_begin_no_such_root(void **state)
 	st_simple_tree(cg, 1);
 	fd = st_dev();
 	cgfd = st_cg_fd(cg);
-	ST_ERR(ckpt_ioc_begin(fd, cgfd, reaped_pid(), 0), ESRCH);
+	ST_ERR(ckpt_ioc_begin(fd, cgfd, st_reaped_pid(), 0), ESRCH);
 	ST_ERR(ckpt_ioc_begin(fd, cgfd, 0, 0), ESRCH);
 	ST_ERR(ckpt_ioc_begin(fd, cgfd, INT_MAX, 0), ESRCH);
 	ST_ERR(ckpt_ioc_begin(fd, cgfd, (int)0x80000000U, 0), ESRCH);
@@ -603,7 +586,7 @@ static void input_regs_no_such_thread(void **state)
 	int fd = session(&root, 1);
 
 	(void)state;
-	ST_ERR(ckpt_ioc_regs(fd, reaped_pid(), CKPT_REGS_GP, NULL, 0, &r), ESRCH);
+	ST_ERR(ckpt_ioc_regs(fd, st_reaped_pid(), CKPT_REGS_GP, NULL, 0, &r), ESRCH);
 	ST_ERR(ckpt_ioc_regs(fd, 0, CKPT_REGS_GP, NULL, 0, &r), ESRCH);
 	ST_ERR(ckpt_ioc_regs(fd, (pid_t)0x80000000U, CKPT_REGS_GP, NULL, 0, &r),
 	       ESRCH);

@@ -382,11 +382,6 @@ static void mm_vmas_capacity(void **state)
 	free(v);
 }
 
-static unsigned long sized(unsigned long base, unsigned int size)
-{
-	return _IOC(_IOC_DIR(base), _IOC_TYPE(base), _IOC_NR(base), size);
-}
-
 static void mm_vmas_bad_args(void **state)
 {
 	static const uint32_t bad[] = { 1, 2, 0x80000000, ~0U };
@@ -413,15 +408,15 @@ static void mm_vmas_bad_args(void **state)
 	}
 	for (at = 0; at < CKPT_VMAS_SIZE_VER0; at += 8) {
 		memset(&u, 0, sizeof(u));
-		ST_ERR(ioctl(fd, sized(CKPT_IOC_VMAS, at), &u), EINVAL);
+		ST_ERR(ioctl(fd, st_ioc_sized(CKPT_IOC_VMAS, at), &u), EINVAL);
 	}
-	ST_ERR(ioctl(fd, sized(CKPT_IOC_VMAS, CKPT_VMAS_SIZE_VER0 - 1), &u), EINVAL);
+	ST_ERR(ioctl(fd, st_ioc_sized(CKPT_IOC_VMAS, CKPT_VMAS_SIZE_VER0 - 1), &u), EINVAL);
 	/* Long with a zero tail: works. */
 	memset(&u, 0, sizeof(u));
 	u.a.pid = root;
 	u.a.vmas = (uintptr_t)v;
 	u.a.count = 256;
-	ST_OK(ioctl(fd, sized(CKPT_IOC_VMAS, sizeof(u)), &u));
+	ST_OK(ioctl(fd, st_ioc_sized(CKPT_IOC_VMAS, sizeof(u)), &u));
 	ST_CHECK(u.a.count > 0 && u.a.count <= 256);
 	for (i = sizeof(u.a); i < sizeof(u); i++)
 		ST_EQ(u.raw[i], 0);
@@ -432,17 +427,9 @@ static void mm_vmas_bad_args(void **state)
 		u.a.vmas = (uintptr_t)v;
 		u.a.count = 256;
 		u.raw[at] = 1;
-		ST_ERR(ioctl(fd, sized(CKPT_IOC_VMAS, sizeof(u.a) + 64), &u), E2BIG);
+		ST_ERR(ioctl(fd, st_ioc_sized(CKPT_IOC_VMAS, sizeof(u.a) + 64), &u), E2BIG);
 	}
 	ST_OK(ioc_vmas(fd, root, v, 256, &a));
-}
-
-static void zombie_root(void *arg)
-{
-	(void)arg;
-	st_report(1, 0, st_wl_fork(st_wl_exit, NULL), 0);
-	st_ready();
-	st_idle();
 }
 
 /* Processes the command refuses, and no session. */
@@ -450,7 +437,7 @@ static void mm_vmas_refused(void **state)
 {
 	struct ckpt_cg *cg = st_cg_new(false, "c");
 	struct ckpt_cg *out = st_cg_new(false, "out");
-	pid_t root = st_spawn(cg, zombie_root, NULL), other, o, z, dead;
+	pid_t root = st_spawn(cg, st_wl_zombie_root, NULL), other, o, z, dead;
 	struct ckpt_vma v[256];
 	struct ckpt_vmas a;
 	int fd;
@@ -475,10 +462,7 @@ static void mm_vmas_refused(void **state)
 	ST_ERR(ioc_vmas(fd, z, v, 256, &a), EAGAIN);		/* zombie */
 	ST_EQ(a.brk, 0);
 	ST_EQ(a.start_brk, 0);
-	dead = fork();
-	if (dead == 0)
-		_exit(0);
-	ST_CHECK(dead > 0 && waitpid(dead, NULL, 0) == dead);
+	dead = st_reaped_pid();
 	ST_ERR(ioc_vmas(fd, dead, v, 256, &a), ESRCH);
 	ST_ERR(ioc_vmas(fd, 0, v, 256, &a), ESRCH);
 	ST_ERR(ioc_vmas(fd, -1, v, 256, &a), ESRCH);

@@ -593,11 +593,6 @@ static void thread_bad_pointers(void **state)
 
 /* ---- flags, reserved fields, sizes ------------------------------------------------------ */
 
-static unsigned long sized(unsigned long base, unsigned int size)
-{
-	return _IOC(_IOC_DIR(base), _IOC_TYPE(base), _IOC_NR(base), size);
-}
-
 static void thread_bad_args(void **state)
 {
 	static const uint32_t bad[] = { 1, 2, 0x80000000, ~0U };
@@ -635,28 +630,28 @@ static void thread_bad_args(void **state)
 	/* Short: EINVAL. */
 	for (at = 0; at < CKPT_SIGACTIONS_SIZE_VER0; at += 8) {
 		memset(&u, 0, sizeof(u));
-		ST_ERR(ioctl(fd, sized(CKPT_IOC_SIGACTIONS, at), &u), EINVAL);
+		ST_ERR(ioctl(fd, st_ioc_sized(CKPT_IOC_SIGACTIONS, at), &u), EINVAL);
 	}
-	ST_ERR(ioctl(fd, sized(CKPT_IOC_SIGACTIONS, CKPT_SIGACTIONS_SIZE_VER0 - 1),
+	ST_ERR(ioctl(fd, st_ioc_sized(CKPT_IOC_SIGACTIONS, CKPT_SIGACTIONS_SIZE_VER0 - 1),
 		     &u), EINVAL);
 	for (at = 0; at < CKPT_THREAD_SIZE_VER0; at += 8) {
 		memset(&u, 0, sizeof(u));
-		ST_ERR(ioctl(fd, sized(CKPT_IOC_THREAD, at), &u), EINVAL);
+		ST_ERR(ioctl(fd, st_ioc_sized(CKPT_IOC_THREAD, at), &u), EINVAL);
 	}
-	ST_ERR(ioctl(fd, sized(CKPT_IOC_THREAD, CKPT_THREAD_SIZE_VER0 - 1), &u),
+	ST_ERR(ioctl(fd, st_ioc_sized(CKPT_IOC_THREAD, CKPT_THREAD_SIZE_VER0 - 1), &u),
 	       EINVAL);
 	/* Long with a zero tail: works, the tail stays zero. */
 	memset(&u, 0, sizeof(u));
 	u.sa.tid = root;
 	u.sa.actions = (uintptr_t)acts;
 	u.sa.count = 64;
-	ST_OK(ioctl(fd, sized(CKPT_IOC_SIGACTIONS, sizeof(u)), &u));
+	ST_OK(ioctl(fd, st_ioc_sized(CKPT_IOC_SIGACTIONS, sizeof(u)), &u));
 	ST_EQ(u.sa.count, 64);
 	for (i = sizeof(u.sa); i < sizeof(u); i++)
 		ST_EQ(u.raw[i], 0);
 	memset(&u, 0, sizeof(u));
 	u.t.tid = root;
-	ST_OK(ioctl(fd, sized(CKPT_IOC_THREAD, CKPT_THREAD_SIZE_VER0 + 64), &u));
+	ST_OK(ioctl(fd, st_ioc_sized(CKPT_IOC_THREAD, CKPT_THREAD_SIZE_VER0 + 64), &u));
 	ST_EQ(u.t.tid, root);
 	ST_EQ(u.t.robust_list_len, sizeof(struct robust_list_head));
 	for (i = sizeof(u.t); i < CKPT_THREAD_SIZE_VER0 + 64; i++)
@@ -668,14 +663,14 @@ static void thread_bad_args(void **state)
 		u.sa.actions = (uintptr_t)acts;
 		u.sa.count = 64;
 		u.raw[at] = 1;
-		ST_ERR(ioctl(fd, sized(CKPT_IOC_SIGACTIONS, sizeof(u.sa) + 64), &u),
+		ST_ERR(ioctl(fd, st_ioc_sized(CKPT_IOC_SIGACTIONS, sizeof(u.sa) + 64), &u),
 		       E2BIG);
 	}
 	for (at = sizeof(u.t); at < sizeof(u.t) + 64; at += 7) {
 		memset(&u, 0, sizeof(u));
 		u.t.tid = root;
 		u.raw[at] = 1;
-		ST_ERR(ioctl(fd, sized(CKPT_IOC_THREAD, sizeof(u.t) + 64), &u),
+		ST_ERR(ioctl(fd, st_ioc_sized(CKPT_IOC_THREAD, sizeof(u.t) + 64), &u),
 		       E2BIG);
 	}
 	/* None of that ended the session. */
@@ -683,31 +678,12 @@ static void thread_bad_args(void **state)
 	ST_OK(ioc_sigactions(fd, root, acts, 64, &sa));
 }
 
-static pid_t reaped_pid(void)
-{
-	pid_t p = fork();
-
-	if (p == 0)
-		_exit(0);
-	ST_CHECK(p > 0);
-	ST_CHECK(waitpid(p, NULL, 0) == p);
-	return p;
-}
-
-static void zombie_root(void *arg)
-{
-	(void)arg;
-	st_report(1, 0, st_wl_fork(st_wl_exit, NULL), 0);
-	st_ready();
-	st_idle();
-}
-
 /* Threads the commands refuse, and no session. */
 static void thread_refused(void **state)
 {
 	struct ckpt_cg *cg = st_cg_new(false, "c");
 	struct ckpt_cg *out = st_cg_new(false, "out");
-	pid_t root = st_spawn(cg, zombie_root, NULL), other, o, z, dead;
+	pid_t root = st_spawn(cg, st_wl_zombie_root, NULL), other, o, z, dead;
 	struct ckpt_sigaction acts[64];
 	struct ckpt_sigactions sa;
 	struct ckpt_thread t;
@@ -749,7 +725,7 @@ static void thread_refused(void **state)
 	ST_ERR(ioc_thread(fd, 1, &t), EXDEV);
 	ST_ERR(ioc_sigactions(fd, z, acts, 64, &sa), EAGAIN);	/* zombie */
 	ST_ERR(ioc_thread(fd, z, &t), EAGAIN);
-	dead = reaped_pid();
+	dead = st_reaped_pid();
 	ST_ERR(ioc_sigactions(fd, dead, acts, 64, &sa), ESRCH);
 	ST_ERR(ioc_thread(fd, dead, &t), ESRCH);
 	ST_ERR(ioc_sigactions(fd, 0, acts, 64, &sa), ESRCH);
@@ -794,7 +770,7 @@ static void thread_info(void **state)
 	ST_EQ(info.abi_version, CKPT_ABI_VERSION);
 	/* A caller built against VER0 gets the VER0 part only. */
 	memset(&old, 0, sizeof(old));
-	ST_OK(ioctl(fd, sized(CKPT_IOC_INFO, CKPT_INFO_SIZE_VER0), &old));
+	ST_OK(ioctl(fd, st_ioc_sized(CKPT_IOC_INFO, CKPT_INFO_SIZE_VER0), &old));
 	ST_EQ(old.info.abi_version, CKPT_ABI_VERSION);
 	ST_EQ(old.info.regs_flags, CKPT_REGS_FLAGS);
 }

@@ -179,6 +179,12 @@ int st_drop_privs(uid_t uid, gid_t gid, const int *caps, int ncaps);
 
 /* A root process with @nkids idle children, in @cg, frozen. */
 pid_t st_simple_tree(const struct ckpt_cg *cg, int nkids);
+/* A workload root with one zombie child (role 1, idx 0: aux is its pid). */
+void st_wl_zombie_root(void *arg) __attribute__((noreturn));
+/* The pid of a child that has exited and been reaped: names no task. */
+pid_t st_reaped_pid(void);
+/* @base (an ioctl command) with the argument size @size instead. */
+unsigned long st_ioc_sized(unsigned long base, unsigned int size);
 
 /* ---- truth from /proc and scan checks (st-truth.c) ------------------------ */
 
