@@ -271,6 +271,7 @@ class Suite:
         self.args = args
         self.quick = args.quick
         self.reps = 1 if args.quick else args.reps
+        self.only = {c for c in args.cases.split(",") if c}
         self.res = {"kernel": platform.release(), "cpus": os.cpu_count(), "quick": self.quick,
                     "reps": self.reps, "started": time.strftime("%Y-%m-%d %H:%M:%S"),
                     "criu_version": subprocess.run(["criu", "--version"], capture_output=True,
@@ -286,6 +287,8 @@ class Suite:
         os.replace(tmp, self.args.out)
 
     def case(self, group, name, params, fn):
+        if self.only and name not in self.only:
+            return
         log(f"== {group} {name} {params}")
         c = {"group": group, "case": name, "params": params, "samples": []}
         self.res["cases"].append(c)
@@ -424,6 +427,8 @@ def main():
     ap.add_argument("--quick", action="store_true", default=os.environ.get("BENCH_QUICK") == "1")
     ap.add_argument("--reps", type=int, default=int(os.environ.get("BENCH_REPS", "5")))
     ap.add_argument("--groups", default=os.environ.get("BENCH_GROUPS", "bw,mem,redis,freeze,tree"))
+    ap.add_argument("--cases", default=os.environ.get("BENCH_CASES", ""),
+                    help="comma-separated case names (e.g. mem-256,redis-256): only these")
     ap.add_argument("--criu-tree-max", type=int, default=int(os.environ.get("BENCH_CRIU_TREE_MAX", "100")))
     ap.add_argument("--tree-shapes", default=os.environ.get("BENCH_TREE_SHAPES", "fan,chain,mix"))
     ap.add_argument("--dump-tree-max", type=int, default=int(os.environ.get("BENCH_DUMP_TREE_MAX", "1000")))

@@ -46,6 +46,7 @@ prof_case() {	# NAME WL-ARGS...
 		done
 	done 2>&1 | tee "$out/$n-compare.txt"
 	d --stats 2>&1 | tee "$out/$n-stats.txt"	# warm-up
+	rm -f "$work/img"
 	/usr/bin/time -f "wall %e s" "$CKPT_USER" dump --cgroup "$cg" --pid "$pid" -o "$work/img" \
 		--no-progress --stats 2>&1 | tee "$out/$n-stats.txt"
 	strace -f -c -o "$out/$n-strace-c.txt" "$CKPT_USER" dump --cgroup "$cg" --pid "$pid" \

@@ -25,7 +25,7 @@ jsons=()
 rc=0
 benv=(BENCH_QUICK=$quick)
 while IFS='=' read -r n v; do
-	case $n in BENCH_GROUPS|BENCH_REPS|BENCH_CRIU_TREE_MAX|BENCH_DUMP_TREE_MAX|BENCH_BIG_TREE_REPS|BENCH_TREE_SHAPES) benv+=("$n=$v") ;; esac
+	case $n in BENCH_GROUPS|BENCH_REPS|BENCH_CRIU_TREE_MAX|BENCH_DUMP_TREE_MAX|BENCH_BIG_TREE_REPS|BENCH_TREE_SHAPES|BENCH_CASES) benv+=("$n=$v") ;; esac
 done < <(env)
 for k in $kvers; do
 	echo "== bench on $k (quick=$quick)"
