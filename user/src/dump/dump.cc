@@ -331,22 +331,19 @@ Result<DumpResult> dump(const DumpOptions& o, const ProgressFn& progress) {
   if (!w)
     return std::move(w).error();
 
+  // The records are kept and serialised after the thaw: encoding a process
+  // with a thousand mappings is work the tree need not wait for.  Their
+  // page data is already placed (PAGES sections, by seq), so the PROCESS
+  // sections simply come later in the file.
+  std::vector<image::Process> dumped(procs.size());
   uint32_t done = 0;
   for (const auto& p : procs) {
     report("dumping", done, res.processes, writer->bytes_written());
-    image::Process proc;
+    image::Process& proc = dumped[done];
     auto r = dump_one(ctx, p, &proc, pre);
     if (!r)
       return std::move(r).error().context(fmt::format("pid {} ({})", p.leader.pid, proc.comm()));
-    auto s = writer->put(image::SectionType::process, proc);
-    if (!s)
-      return std::move(s).error();
     ++done;
-  }
-  for (const auto& pd : ctx.pipe_data) {
-    auto s = writer->put(image::SectionType::pipe_data, pd);
-    if (!s)
-      return std::move(s).error();
   }
   // Everything is read: end the session.  The tree is let go before the
   // image is committed (fsync and rename do not need it frozen), except
@@ -363,6 +360,16 @@ Result<DumpResult> dump(const DumpOptions& o, const ProgressFn& progress) {
   }
   res.frozen_time_us = us_between(t_frozen, Clock::now());
   writer->hold_background(false);
+  for (const auto& proc : dumped) {
+    auto s = writer->put(image::SectionType::process, proc);
+    if (!s)
+      return std::move(s).error();
+  }
+  for (const auto& pd : ctx.pipe_data) {
+    auto s = writer->put(image::SectionType::pipe_data, pd);
+    if (!s)
+      return std::move(s).error();
+  }
   report("writing", res.processes, res.processes, writer->bytes_written());
   if (auto r = writer->drain(); !r)
     return std::move(r).error().context("write the image");
