@@ -3,9 +3,10 @@
 // The input is an image.  The first byte's low bit picks the mode: 0 reads
 // the rest with random access (a file), 1 sequentially (a stream, with
 // keep_pages).  Bit 1 set: the harness first "repairs" the image -- it
-// recomputes the file header hash, every section's seq, payload hash and
-// header check, and the END trailer -- so that mutations reach the message
-// parsers and the PageRun checks instead of stopping at a checksum.  The reader may accept or reject; it must not crash, hang,
+// recomputes the file header hash, every section's seq, payload hash (by
+// the section's HASH_XXH64 flag, as a writer would) and header check, and
+// the END trailer -- so that mutations reach the message parsers, the
+// flag checks and the PageRun checks instead of stopping at a checksum.  The reader may accept or reject; it must not crash, hang,
 // read out of bounds or allocate without bound, and what it accepts must
 // satisfy the invariants checked here.
 #include <xxhash.h>
@@ -43,6 +44,9 @@ void fuzz_one(std::string_view bytes, ckpt::image::ImageReader::Mode mode) {
   check(!img->sections.empty() &&
         img->sections.back().header.type == static_cast<uint32_t>(SectionType::end));
   check(img->sections.front().header.type == static_cast<uint32_t>(SectionType::info));
+  for (const auto& s : img->sections)
+    check((s.header.flags & ~kSectionKnownFlags) == 0);
+  check(img->header.major >= kOldestMajor && img->header.major <= kMajor);
   (void)r->verify_pages();
   uint32_t ps = img->header.page_size;
   for (const auto& p : img->processes)
@@ -77,6 +81,7 @@ void repair(std::string& b) {
   std::size_t pos = kFileHeaderSize;
   for (uint32_t seq = 0; b.size() - pos >= kSectionHeaderSize; ++seq) {
     uint64_t type = get(b, pos, 4);
+    auto flags = static_cast<uint32_t>(get(b, pos + 4, 4));
     uint64_t len = get(b, pos + 8, 8);
     std::size_t at = pos + kSectionHeaderSize;
     std::size_t avail = b.size() - at;
@@ -88,7 +93,7 @@ void repair(std::string& b) {
       std::memcpy(&b[at + 20], &b[32], 16);
     }
     put(b, pos + 24, 4, seq);
-    put(b, pos + 16, 8, XXH3_64bits(b.data() + at, plen));
+    put(b, pos + 16, 8, payload_hash(flags, b.data() + at, plen));
     put(b, pos + 28, 4, static_cast<uint32_t>(XXH3_64bits(b.data() + pos, 28)));
     if (type != static_cast<uint32_t>(SectionType::end))
       headers.append(b, pos, kSectionHeaderSize);

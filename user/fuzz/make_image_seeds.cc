@@ -2,11 +2,15 @@
 //   ckpt-make-image-seeds DIR
 // DIR/valid-file and DIR/valid-stream hold the same image, prefixed with
 // the mode byte fuzz_image.cc expects (0 file, 1 stream); DIR/minimal-* an
-// image with only INFO and TREE.  The other seeds of corpus/image are
+// image with only INFO and TREE.  The valid image has PAGES sections
+// (XXH64, flag HASH_XXH64) and two unknown optional sections, one hashed
+// with XXH3-64, one with XXH64.  The other seeds of corpus/image are
 // derived from these: trunc-* (cut short), flip-* (one bit flipped in the
-// file header, a section header, a message payload, a page), newer-major-*,
-// repair-* (mode bit 1: the harness recomputes the checksums), and small
-// inputs found by libFuzzer (crash-*/fuzz-*).
+// file header, a section header, a message payload, a page),
+// newer-major-* (3.x), unknown-flag-* (a section flag bit no reader knows,
+// checksums fixed), repair-* (mode bit 1: the harness recomputes the
+// checksums), legacy-1.0-* (images of the 1.0 writer: PAGES hashed with
+// XXH3-64, no flag), and small inputs found by libFuzzer (crash-*/fuzz-*).
 #include <unistd.h>
 
 #include <cstdio>
@@ -88,6 +92,8 @@ Result<void> write_image(const std::string& path, bool full) {
       return std::move(r).error();
     uint8_t opt[3] = {1, 2, 3};
     if (auto r = w->put_raw(77, kSectionOptional, opt); !r)
+      return std::move(r).error();
+    if (auto r = w->put_raw(78, kSectionOptional | kSectionHashXxh64, opt); !r)
       return std::move(r).error();
   }
   return w->commit();

@@ -1,5 +1,6 @@
 // ImageWriter's background mode (start_background / put_pages_owned /
-// drain) and its in-place page data (reserve_pages / commit_pages): the
+// drain), its in-place page data (reserve_pages / commit_pages) and page
+// data the caller writes through the image's fd (reserve_pages_by_fd): the
 // image must be byte for byte the one the synchronous writer produces with
 // put_pages_owned (same uuid and time), whatever the queue limit and the
 // form, and a write error of the thread must reach the caller and leave no
@@ -11,6 +12,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 
 #include "image_test_util.h"
@@ -42,12 +44,46 @@ enum class Via {
   owned,         // put_pages_owned
   reserve,       // reserve_pages, fill, commit_pages
   reserve_undo,  // the same, with a reservation cancelled before each one
+  by_fd,         // reserve_pages_by_fd, pwrite, commit_pages; a stream: reserve_pages
+  by_fd_undo,    // the same, with a by-fd reservation cancelled before each one
 };
 
 // One PAGES section of @bytes, the way @via says; its seq.
 Result<uint32_t> put_section(ImageWriter& w, const std::string& bytes, Via via) {
   if (via == Via::owned)
     return w.put_pages_owned(bytes.empty() ? Mapping() : owned_copy(bytes), bytes.size());
+  if (via == Via::by_fd || via == Via::by_fd_undo) {
+    // What a dump does: the module writes the pages into the file; a stream
+    // has no file to write to (ENOTSUP), so it falls back to a staging
+    // buffer.
+    if (via == Via::by_fd_undo) {
+      auto junk = w.reserve_pages_by_fd(bytes.size() + kPs);
+      if (junk) {
+        std::string j(bytes.size() + kPs, '\xee');
+        EXPECT_EQ(::pwrite(junk->fd(), j.data(), j.size(), static_cast<off_t>(junk->file_offset())),
+                  static_cast<ssize_t>(j.size()));
+        if (auto r = w.cancel_pages(std::move(*junk)); !r)
+          return std::move(r).error();
+      } else if (junk.error().code() != ENOTSUP) {
+        return std::move(junk).error();
+      }
+    }
+    auto slot = w.reserve_pages_by_fd(bytes.size());
+    if (slot) {
+      EXPECT_TRUE(slot->by_fd());
+      EXPECT_EQ(slot->file_offset() % kPs, 0u);
+      if (!bytes.empty()) {
+        EXPECT_EQ(::pwrite(slot->fd(), bytes.data(), bytes.size(),
+                           static_cast<off_t>(slot->file_offset())),
+                  static_cast<ssize_t>(bytes.size()));
+      }
+      return w.commit_pages(std::move(*slot));
+    }
+    if (slot.error().code() != ENOTSUP)
+      return std::move(slot).error();
+    EXPECT_FALSE(w.can_write_pages_by_fd());
+    via = Via::reserve;
+  }
   if (via == Via::reserve_undo) {
     // A read that fails halfway: cancelled, it leaves nothing behind.
     auto junk = w.reserve_pages(bytes.size() + kPs);
@@ -141,7 +177,7 @@ TEST_F(ImageBackground, ReservedPagesSameBytes) {
   const std::string want = slurp(path("sync.ckpt"));
   ASSERT_FALSE(want.empty());
   int k = 0;
-  for (Via via : {Via::reserve, Via::reserve_undo}) {
+  for (Via via : {Via::reserve, Via::reserve_undo, Via::by_fd, Via::by_fd_undo}) {
     for (uint64_t limit : {uint64_t{0}, uint64_t{1}, uint64_t{3 * kPs}, uint64_t{1} << 30}) {
       for (bool hold : {false, true}) {
         if (limit == 0 && hold)
@@ -205,8 +241,10 @@ TEST_F(ImageBackground, ReservedPagesAreInPlaceInFilesOnly) {
 }
 
 TEST_F(ImageBackground, ReadsBackAndVerifies) {
-  for (Via via : {Via::owned, Via::reserve}) {
-    std::string dir = via == Via::owned ? "dir" : "dir-reserved";
+  for (Via via : {Via::owned, Via::reserve, Via::by_fd}) {
+    std::string dir = via == Via::owned     ? "dir"
+                      : via == Via::reserve ? "dir-reserved"
+                                            : "dir-by-fd";
     auto w = ImageWriter::create(Output::directory(path(dir)), fixed_params());
     ASSERT_TRUE(w.ok());
     ASSERT_TRUE(w->start_background(2 * kPs).ok());
@@ -228,8 +266,10 @@ TEST_F(ImageBackground, ReadsBackAndVerifies) {
     }
   }
   // The directory forms are the same bytes, file for file.
-  for (const char* f : {"/meta.ckpt", "/pages.ckpt"})
+  for (const char* f : {"/meta.ckpt", "/pages.ckpt"}) {
     EXPECT_EQ(slurp(path("dir") + f), slurp(path("dir-reserved") + f)) << f;
+    EXPECT_EQ(slurp(path("dir") + f), slurp(path("dir-by-fd") + f)) << f;
+  }
 }
 
 // A reservation neither committed nor cancelled: every later call fails

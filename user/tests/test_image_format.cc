@@ -89,7 +89,7 @@ TEST(ImageFormat, FileHeaderRoundTripAndVersions) {
   uint8_t buf[kFileHeaderSize];
   encode_file_header(h, std::span<uint8_t, kFileHeaderSize>(buf));
   EXPECT_EQ(std::memcmp(buf, "CKPTIMG\0", 8), 0);
-  EXPECT_EQ(buf[8], 1);  // major, little-endian
+  EXPECT_EQ(buf[8], 2);  // major, little-endian
   EXPECT_EQ(buf[12], 64);
   auto d = decode_file_header(buf);
   ASSERT_TRUE(d.ok()) << d.error().message();
@@ -100,11 +100,20 @@ TEST(ImageFormat, FileHeaderRoundTripAndVersions) {
   h.minor = 7;  // a higher minor is accepted
   encode_file_header(h, std::span<uint8_t, kFileHeaderSize>(buf));
   EXPECT_TRUE(decode_file_header(buf).ok());
-  h.major = 2;
+  h.major = 1;  // so is the previous major (1.x: no HASH_XXH64 yet)
+  encode_file_header(h, std::span<uint8_t, kFileHeaderSize>(buf));
+  auto old = decode_file_header(buf);
+  ASSERT_TRUE(old.ok()) << old.error().message();
+  EXPECT_EQ(old->major, 1);
+  h.major = 0;
+  encode_file_header(h, std::span<uint8_t, kFileHeaderSize>(buf));
+  EXPECT_EQ(decode_file_header(buf).error().message(),
+            "image format 0.x is not supported (this ckpt-user reads 1.x to 2.x)");
+  h.major = 3;
   encode_file_header(h, std::span<uint8_t, kFileHeaderSize>(buf));
   auto e = decode_file_header(buf);
   ASSERT_FALSE(e.ok());
-  EXPECT_EQ(e.error().message(), "image format 2.x is newer than this ckpt-user (reads 1.x)");
+  EXPECT_EQ(e.error().message(), "image format 3.x is newer than this ckpt-user (reads 1.x to 2.x)");
   buf[0] = 'X';
   EXPECT_EQ(decode_file_header(buf).error().message(), "not a ckpt image (bad magic)");
 }
@@ -116,7 +125,7 @@ TEST(ImageFormat, SectionHeaderRoundTripAndCheck) {
   auto d = decode_section_header(buf, 0);
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->length, h.length);
-  EXPECT_EQ(d->payload_xxh3, h.payload_xxh3);
+  EXPECT_EQ(d->payload_hash, h.payload_hash);
   EXPECT_EQ(d->seq, 5u);
   for (std::size_t i = 0; i < sizeof buf; ++i) {
     uint8_t c[kSectionHeaderSize];
@@ -371,10 +380,10 @@ TEST_F(ImageCorrupt, WrongMagic) {
 
 TEST_F(ImageCorrupt, NewerMajor) {
   std::string b = good_;
-  b[8] = 2;
+  b[8] = 3;
   write_bytes(path("bad"), b);
   EXPECT_NE(load_error(path("bad")).find(
-                "image format 2.x is newer than this ckpt-user (reads 1.x)"),
+                "image format 3.x is newer than this ckpt-user (reads 1.x to 2.x)"),
             std::string::npos);
 }
 

@@ -41,7 +41,7 @@ TEST_F(ShowTest, Json) {
   auto o = show({"--json", "--pages", path("img")});
   ASSERT_EQ(o.status, 0) << o.err;
   json j = json::parse(o.out);
-  EXPECT_EQ(j["format"]["version"], "1.0");
+  EXPECT_EQ(j["format"]["version"], "2.0");
   EXPECT_EQ(j["format"]["page_size"], kPs);
   EXPECT_EQ(j["info"]["tool_version"], "test");
   EXPECT_EQ(j["info"]["root_pid"], 100);

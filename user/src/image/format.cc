@@ -3,6 +3,8 @@
 #include <xxhash.h>
 
 #include <cstring>
+#include <new>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -51,6 +53,64 @@ uint32_t header_check(const uint8_t* p) {
 }  // namespace
 
 uint64_t xxh3(const void* data, std::size_t len) noexcept { return XXH3_64bits(data, len); }
+uint64_t xxh64(const void* data, std::size_t len) noexcept { return XXH64(data, len, 0); }
+
+uint64_t payload_hash(uint32_t flags, const void* data, std::size_t len) noexcept {
+  return (flags & kSectionHashXxh64) ? XXH64(data, len, 0) : XXH3_64bits(data, len);
+}
+
+PayloadHasher::PayloadHasher(uint32_t flags) {
+  if (flags & kSectionHashXxh64) {
+    x64_ = XXH64_createState();
+    if (!x64_)
+      throw std::bad_alloc();
+    XXH64_reset(x64_, 0);
+  } else {
+    x3_ = XXH3_createState();
+    if (!x3_)
+      throw std::bad_alloc();
+    XXH3_64bits_reset(x3_);
+  }
+}
+
+PayloadHasher::PayloadHasher(PayloadHasher&& o) noexcept
+    : x3_(std::exchange(o.x3_, nullptr)), x64_(std::exchange(o.x64_, nullptr)) {}
+
+PayloadHasher::~PayloadHasher() {
+  if (x3_)
+    XXH3_freeState(x3_);
+  if (x64_)
+    XXH64_freeState(x64_);
+}
+
+void PayloadHasher::update(const void* data, std::size_t len) noexcept {
+  if (x64_)
+    XXH64_update(x64_, data, len);
+  else if (x3_)
+    XXH3_64bits_update(x3_, data, len);
+}
+
+uint64_t PayloadHasher::digest() const noexcept {
+  if (x64_)
+    return XXH64_digest(x64_);
+  return x3_ ? XXH3_64bits_digest(x3_) : 0;
+}
+
+std::string section_flags_name(uint32_t flags) {
+  std::string s;
+  auto add = [&](std::string_view part) {
+    if (!s.empty())
+      s += '|';
+    s += part;
+  };
+  if (flags & kSectionOptional)
+    add("OPTIONAL");
+  if (flags & kSectionHashXxh64)
+    add("HASH_XXH64");
+  if (uint32_t rest = flags & ~kSectionKnownFlags)
+    add(fmt::format("{:#x}", rest));
+  return s.empty() ? "0" : s;
+}
 
 bool section_type_known(uint32_t type) noexcept {
   return (type >= 1 && type <= 8) || type == 0xFFFF;
@@ -106,18 +166,19 @@ Result<FileHeader> decode_file_header(std::span<const uint8_t> in) {
   h.major = get16(p + kOffMajor);
   h.minor = get16(p + kOffMinor);
   // The version is checked before anything else: a newer major may change
-  // the rest of the layout.
-  if (h.major != kMajor)
+  // the rest of the layout.  1.x and 2.x share it (2.0 only added a section
+  // flag).
+  if (h.major < kOldestMajor || h.major > kMajor)
     return Error::msg(
         h.major > kMajor
-            ? fmt::format("image format {}.x is newer than this ckpt-user (reads {}.x)", h.major,
-                          kMajor)
-            : fmt::format("image format {}.x is not supported (this ckpt-user reads {}.x)",
-                          h.major, kMajor));
+            ? fmt::format("image format {}.x is newer than this ckpt-user (reads {}.x to {}.x)",
+                          h.major, kOldestMajor, kMajor)
+            : fmt::format("image format {}.x is not supported (this ckpt-user reads {}.x to {}.x)",
+                          h.major, kOldestMajor, kMajor));
   h.header_size = get32(p + kOffHeaderSize);
   if (h.header_size != kFileHeaderSize)
-    return Error::msg(fmt::format("bad file header: header_size {} (format 1.x has {})",
-                                  h.header_size, kFileHeaderSize));
+    return Error::msg(fmt::format("bad file header: header_size {} (format {}.x has {})",
+                                  h.header_size, h.major, kFileHeaderSize));
   uint64_t stored = get64(p + kOffHeaderHash);
   uint64_t computed = XXH3_64bits(p, kOffHeaderHash);
   if (stored != computed)
@@ -142,7 +203,7 @@ void encode_section_header(const SectionHeader& h, std::span<uint8_t, kSectionHe
   put32(p + kOffType, h.type);
   put32(p + kOffSecFlags, h.flags);
   put64(p + kOffLength, h.length);
-  put64(p + kOffPayloadHash, h.payload_xxh3);
+  put64(p + kOffPayloadHash, h.payload_hash);
   put32(p + kOffSeq, h.seq);
   put32(p + kOffCheck, header_check(p));
 }
@@ -163,7 +224,7 @@ Result<SectionHeader> decode_section_header(std::span<const uint8_t> in, uint64_
   h.type = get32(p + kOffType);
   h.flags = get32(p + kOffSecFlags);
   h.length = get64(p + kOffLength);
-  h.payload_xxh3 = get64(p + kOffPayloadHash);
+  h.payload_hash = get64(p + kOffPayloadHash);
   h.seq = get32(p + kOffSeq);
   return h;
 }

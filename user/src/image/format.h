@@ -13,11 +13,18 @@
 
 #include "core/result.h"
 
+// xxhash.h's state types, opaque here (PayloadHasher).
+struct XXH3_state_s;
+struct XXH64_state_s;
+
 namespace ckpt::image {
 
 inline constexpr std::array<uint8_t, 8> kMagic = {'C', 'K', 'P', 'T', 'I', 'M', 'G', '\0'};
-inline constexpr uint16_t kMajor = 1;
+// Written: 2.0.  Read: 1.x and 2.x (2.0 added kSectionHashXxh64, which a
+// 1.x reader would take for a checksum mismatch).
+inline constexpr uint16_t kMajor = 2;
 inline constexpr uint16_t kMinor = 0;
+inline constexpr uint16_t kOldestMajor = 1;
 inline constexpr uint32_t kFileHeaderSize = 64;
 inline constexpr uint32_t kSectionHeaderSize = 32;
 inline constexpr uint32_t kTrailerSize = 36;  // END payload
@@ -26,8 +33,12 @@ inline constexpr uint32_t kTrailerSize = 36;  // END payload
 inline constexpr uint32_t kFilePagesFile = 1u << 0;  // DIR/pages.ckpt
 inline constexpr uint32_t kFileMetaFile = 1u << 1;   // DIR/meta.ckpt
 
-// Section flags.
-inline constexpr uint32_t kSectionOptional = 1u << 0;
+// Section flags.  A reader refuses a section with any other bit set.
+inline constexpr uint32_t kSectionOptional = 1u << 0;   // unknown type: skip it
+inline constexpr uint32_t kSectionHashXxh64 = 1u << 1;  // payload_hash is XXH64, else XXH3-64
+inline constexpr uint32_t kSectionKnownFlags = kSectionOptional | kSectionHashXxh64;
+// "OPTIONAL|HASH_XXH64", unknown bits as hex ("OPTIONAL|0x10"); "0" for none.
+std::string section_flags_name(uint32_t flags);
 
 // Page sizes a reader accepts (powers of two).
 inline constexpr uint32_t kMinPageSize = 4096;
@@ -66,7 +77,8 @@ struct SectionHeader {
   uint32_t type = 0;
   uint32_t flags = 0;
   uint64_t length = 0;        // payload bytes
-  uint64_t payload_xxh3 = 0;  // XXH3-64 (seed 0) of the payload
+  uint64_t payload_hash = 0;  // of the payload, seed 0: XXH64 if flags has
+                              // kSectionHashXxh64, else XXH3-64
   uint32_t seq = 0;           // 0, 1, 2, ... in file order
 };
 
@@ -91,6 +103,27 @@ Result<SectionHeader> decode_section_header(std::span<const uint8_t> in, uint64_
 Result<Trailer> decode_trailer(std::span<const uint8_t> in);
 
 uint64_t xxh3(const void* data, std::size_t len) noexcept;
+uint64_t xxh64(const void* data, std::size_t len) noexcept;  // seed 0
+// The payload hash of a section with @flags (XXH64 or XXH3-64, seed 0).
+uint64_t payload_hash(uint32_t flags, const void* data, std::size_t len) noexcept;
+
+// The same, fed in pieces.  Move-only.
+class PayloadHasher {
+ public:
+  explicit PayloadHasher(uint32_t flags);  // throws std::bad_alloc
+  PayloadHasher(PayloadHasher&& o) noexcept;
+  PayloadHasher& operator=(PayloadHasher&&) = delete;
+  PayloadHasher(const PayloadHasher&) = delete;
+  PayloadHasher& operator=(const PayloadHasher&) = delete;
+  ~PayloadHasher();
+  void update(const void* data, std::size_t len) noexcept;
+  uint64_t digest() const noexcept;
+
+ private:
+  XXH3_state_s* x3_ = nullptr;
+  XXH64_state_s* x64_ = nullptr;
+};
+
 // Alignment of PAGES payloads: need_pad() is true when a PAGES section header
 // written at file offset @pos would not put its payload on a @page_size
 // boundary; a PAD section with pad_length(pos) zero bytes, written at @pos,

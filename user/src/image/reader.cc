@@ -216,6 +216,13 @@ class FileReader {
         return Error::msg(fmt::format(
             "image needs section type {} which this ckpt-user does not know; upgrade", type));
       info.skipped = !known;
+      // Every flag bit matters, whatever the type: one may change how the
+      // payload is hashed (HASH_XXH64 did), so an unknown one is refused
+      // rather than reported later as a checksum mismatch.
+      if (uint32_t unknown = h->flags & ~kSectionKnownFlags)
+        return Error::msg(fmt::format(
+            "{}: unknown section flags {:#x} (this ckpt-user knows {}); upgrade", where(info),
+            unknown, section_flags_name(kSectionKnownFlags)));
 
       if (type == static_cast<uint32_t>(SectionType::end)) {
         auto r = read_end(info, seq, headers.get());
@@ -266,7 +273,7 @@ class FileReader {
     }
   }
 
-  // Reads (or hashes) a payload and checks its XXH3.
+  // Reads a payload and checks its hash.
   Result<void> read_payload(const SectionInfo& info, std::string* out) {
     if (src_->random_access()) {
       out->resize(static_cast<std::size_t>(info.header.length));
@@ -289,17 +296,12 @@ class FileReader {
                                         have + *r, want, truncated(info.header.seq)));
       }
     }
-    uint64_t got = XXH3_64bits(out->data(), out->size());
-    if (got != info.header.payload_xxh3)
-      return Error::msg(fmt::format("{}: payload checksum mismatch (stored {:#018x}, computed "
-                                    "{:#018x})",
-                                    where(info), info.header.payload_xxh3, got));
-    return {};
+    return check_hash(info, payload_hash(info.header.flags, out->data(), out->size()));
   }
 
-  // Hashes a payload in chunks (keeping it in @keep if given).
+  // Hashes a payload in chunks (keeping it in @keep if given) and checks it.
   Result<void> hash_payload(const SectionInfo& info, std::string* keep) {
-    HashState st = new_state();
+    PayloadHasher st(info.header.flags);
     std::vector<uint8_t> buf(
         static_cast<std::size_t>(std::min<uint64_t>(kChunk, std::max<uint64_t>(info.header.length, 1))));
     uint64_t left = info.header.length;
@@ -318,18 +320,24 @@ class FileReader {
                                         info.header.length - left + *r, info.header.length,
                                         truncated(info.header.seq)));
       }
-      XXH3_64bits_update(st.get(), buf.data(), n);
+      st.update(buf.data(), n);
       if (keep)
         keep->append(reinterpret_cast<const char*>(buf.data()), n);
       left -= n;
       off += n;
     }
-    uint64_t got = XXH3_64bits_digest(st.get());
-    if (got != info.header.payload_xxh3)
-      return Error::msg(fmt::format("{}: payload checksum mismatch (stored {:#018x}, computed "
-                                    "{:#018x})",
-                                    where(info), info.header.payload_xxh3, got));
-    return {};
+    return check_hash(info, st.digest());
+  }
+
+  // The payload hash of a section, computed with the algorithm its flags
+  // name (XXH64 or XXH3-64), against the stored one.
+  static Result<void> check_hash(const SectionInfo& info, uint64_t got) {
+    if (got == info.header.payload_hash)
+      return {};
+    return Error::msg(fmt::format(
+        "{}: payload checksum mismatch ({}: stored {:#018x}, computed {:#018x})", where(info),
+        (info.header.flags & kSectionHashXxh64) ? "XXH64" : "XXH3-64", info.header.payload_hash,
+        got));
   }
 
   const FileHeader& header() const { return header_; }

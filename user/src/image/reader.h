@@ -2,9 +2,12 @@
 // from a file, a directory image (DIR/meta.ckpt + DIR/pages.ckpt), a stream
 // (stdin, a pipe) or a memory buffer (tests, the fuzzer).
 //
-// Every checksum is verified, every size is bounded (by the file size and
-// by kMaxMessage for messages) before anything is allocated or parsed, and
-// every error is one sentence naming the section seq, type and offset.
+// Every checksum is verified (a payload by the hash its section's flags
+// name: XXH64 with HASH_XXH64, else XXH3-64; images of format 1.x and 2.x),
+// a section flag this reader does not know is refused, every size is
+// bounded (by the file size and by kMaxMessage for messages) before
+// anything is allocated or parsed, and every error is one sentence naming
+// the section seq, type and offset.
 //
 //   auto r = ImageReader::open("job.ckpt");
 //   auto img = r->load_metadata();        // all messages + the PAGES index

@@ -131,6 +131,68 @@ bool exists(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0;
 }
 
+std::string section_name(const SectionHeader& h, const std::string& file) {
+  return fmt::format("section {} ({}) of {}", h.seq, section_type_name(h.type), file);
+}
+
+// The payload of a by-fd section, @h.length bytes at @payload of @fd, must
+// be in the file before it is mapped: a mapping past the end of the file
+// raises SIGBUS where it is read.  @exact (at commit, when the section is
+// the last one): the file must end right after it, too.
+Result<void> check_file_payload(int fd, const std::string& name, const SectionHeader& h,
+                                uint64_t payload, bool exact) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0)
+    return Error::from_errno("fstat " + name);
+  const uint64_t size = static_cast<uint64_t>(st.st_size), end = payload + h.length;
+  if (h.length > 0 && size < end)
+    return Error::msg(fmt::format(
+        "{}: the file ends at offset {}, {} bytes short of the {} bytes of page data at offset "
+        "{}: they were not all written",
+        section_name(h, name), size, end - size, h.length, payload), EIO);
+  if (exact && size > end)
+    return Error::msg(fmt::format(
+        "{}: the file extends {} bytes past the end of the page data (offset {}): something "
+        "wrote beyond it",
+        section_name(h, name), size - end, end), EIO);
+  return {};
+}
+
+// The payload hash (by @h.flags) of the @h.length bytes at @payload of @fd:
+// a read-only shared mapping of the page cache, unmapped before returning
+// (pread if the file cannot be mapped).
+Result<uint64_t> hash_file_payload(int fd, const std::string& name, const SectionHeader& h,
+                                   uint64_t payload) {
+  if (h.length == 0)
+    return payload_hash(h.flags, "", 0);
+  if (auto r = check_file_payload(fd, name, h, payload, false); !r)
+    return std::move(r).error();
+  static const uint64_t sys_ps = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  const uint64_t map_off = payload / sys_ps * sys_ps;
+  const auto skew = static_cast<std::size_t>(payload - map_off);
+  auto map = Mapping::of_fd(fd, skew + h.length, PROT_READ, MAP_SHARED | MAP_POPULATE,
+                            static_cast<long>(map_off));
+  if (map)
+    return payload_hash(h.flags, static_cast<const uint8_t*>(map->data()) + skew, h.length);
+  PayloadHasher st(h.flags);
+  std::vector<uint8_t> buf(static_cast<std::size_t>(std::min<uint64_t>(h.length, 1u << 20)));
+  for (uint64_t done = 0; done < h.length;) {
+    auto n = static_cast<std::size_t>(std::min<uint64_t>(h.length - done, buf.size()));
+    ssize_t got = ::pread(fd, buf.data(), n, static_cast<off_t>(payload + done));
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got < 0)
+      return Error::from_errno(fmt::format("read {} at offset {}", name, payload + done))
+          .context(section_name(h, name));
+    if (got == 0)
+      return Error::msg(fmt::format("{}: the file ends at offset {} in its page data",
+                                    section_name(h, name), payload + done), EIO);
+    st.update(buf.data(), static_cast<std::size_t>(got));
+    done += static_cast<uint64_t>(got);
+  }
+  return st.digest();
+}
+
 }  // namespace
 
 // One output file (or the stream).
@@ -147,8 +209,8 @@ struct Sink {
   // Writes the header and the payload, at file offset @off (a stream
   // ignores it: it is written in order).  @account: advance pos and seq
   // here (the synchronous path); the background path advanced them when it
-  // queued the section.  An in-place PAGES section passes no payload: its
-  // bytes are already in the file.
+  // queued the section.  An in-place or by-fd PAGES section passes no
+  // payload: its bytes are already in the file.
   Result<void> write_section(const SectionHeader& h, iovec* payload, std::size_t n, uint64_t off,
                              bool account = true) {
     uint8_t hdr[kSectionHeaderSize];
@@ -212,10 +274,12 @@ class BufferPool {
 // A section waiting for the background thread: its header without the
 // checksum, where it goes (@off, the header's file offset), and its payload:
 // bytes, an owned mapping, a staging buffer of the pool (given back once
-// written) or, in place, a mapping of the payload in the image file itself
-// (only hashed; the header alone is written).
+// written), in place a mapping of the payload in the image file itself, or
+// by fd nothing: the payload is in the image file, after the header, and
+// is mapped only to be hashed (in place and by fd, the header alone is
+// written).
 struct Job {
-  enum class Kind { bytes, owned, pooled, in_place };
+  enum class Kind { bytes, owned, pooled, in_place, by_fd };
   Kind kind = Kind::bytes;
   Sink* sink = nullptr;
   SectionHeader h;
@@ -227,13 +291,24 @@ struct Job {
     return map.valid() ? static_cast<const uint8_t*>(map.data()) + skew
                        : static_cast<const void*>(bytes.data());
   }
-  // What the job weighs against the queue limit: in-place bytes are the
+  // Whether the payload is already in the image file (only the header is
+  // written): these count against kMaxQueuedInPlace, not the byte limit.
+  bool in_file() const { return kind == Kind::in_place || kind == Kind::by_fd; }
+  // What the job weighs against the queue limit: in-file bytes are the
   // image's own page cache, not a buffer of ours.
-  uint64_t cost() const { return kind == Kind::in_place ? 0 : h.length; }
+  uint64_t cost() const { return in_file() ? 0 : h.length; }
 
-  // Hashes the payload and writes the section (header only, in place).
+  // Hashes the payload (by h.flags) and writes the section (the header
+  // only, in place and by fd).
   Result<void> write() {
-    h.payload_xxh3 = xxh3(data(), h.length);
+    if (kind == Kind::by_fd) {
+      auto hh = hash_file_payload(sink->fd, sink->name, h, off + kSectionHeaderSize);
+      if (!hh)
+        return std::move(hh).error();
+      h.payload_hash = *hh;
+      return sink->write_section(h, nullptr, 0, off, false);
+    }
+    h.payload_hash = payload_hash(h.flags, data(), h.length);
     if (kind == Kind::in_place)
       return sink->write_section(h, nullptr, 0, off, false);
     iovec iov{const_cast<void*>(data()), h.length};
@@ -243,11 +318,15 @@ struct Job {
 
 // The background writer: one thread, one FIFO queue, the first error kept.
 //
-// Locking: @mu protects q, queued, stop and err.  The thread pops a job
-// under @mu and hashes and writes it without the lock; only the thread
-// touches the sinks' fds and header hashes while it runs (the producer
-// touches only their logical pos/seq, at queue time), and drain()/abort()
-// join it before the synchronous path uses the sinks again.
+// Locking: @mu protects q, queued, in_place, stop and err.  The thread pops
+// a job under @mu and hashes and writes it without the lock; only the
+// thread writes sections through the sinks' fds and updates their header
+// hashes while it runs.  The producer touches only the sinks' logical
+// pos/seq, at queue time, and, for the one open PAGES slot -- always the
+// last section, past everything queued -- the file beyond: fallocate and
+// ftruncate (cancel), fstat at commit; the caller of a by-fd slot writes
+// that slot's payload range through the fd itself.  drain()/abort() join
+// the thread before the synchronous path uses the sinks again.
 class Background {
  public:
   Background(uint64_t limit, BufferPool* pool)
@@ -259,7 +338,7 @@ class Background {
   Result<void> push(Job job) {
     std::unique_lock lk(mu_);
     uint64_t len = job.cost();
-    bool mapped = job.kind == Job::Kind::in_place;
+    bool mapped = job.in_file();
     auto fits = [&] {
       return (queued_ == 0 || queued_ + len <= limit_) &&
              (!mapped || in_place_ < ImageWriter::kMaxQueuedInPlace);
@@ -324,7 +403,7 @@ class Background {
       auto t0 = std::chrono::steady_clock::now();
       auto r = job.write();
       uint64_t len = job.cost();
-      bool mapped = job.kind == Job::Kind::in_place;
+      bool mapped = job.in_file();
       if (job.kind == Job::Kind::pooled)
         pool_->give(std::move(job.map));
       job = Job();  // free (unmap) the payload before waking the producer
@@ -350,7 +429,7 @@ class Background {
   std::condition_variable work_, space_;
   std::deque<Job> q_;
   uint64_t queued_ = 0;
-  unsigned in_place_ = 0;  // queued in-place sections (mappings)
+  unsigned in_place_ = 0;  // queued in-place and by-fd sections (in_file())
   const uint64_t limit_;
   BufferPool* const pool_;
   bool stop_ = false;
@@ -411,14 +490,14 @@ struct ImageWriter::Impl {
 
   Result<uint32_t> raw(Sink& s, uint32_t type, uint32_t flags, iovec* iov, std::size_t n,
                        uint64_t total) {
-    HashState st = new_state();
+    PayloadHasher st(flags);
     for (std::size_t i = 0; i < n; ++i)
-      XXH3_64bits_update(st.get(), iov[i].iov_base, iov[i].iov_len);
+      st.update(iov[i].iov_base, iov[i].iov_len);
     SectionHeader h;
     h.type = type;
     h.flags = flags;
     h.length = total;
-    h.payload_xxh3 = XXH3_64bits_digest(st.get());
+    h.payload_hash = st.digest();
     h.seq = s.seq;
     if (auto r = s.write_section(h, iov, n, s.pos); !r)
       return std::move(r).error();
@@ -457,6 +536,7 @@ struct ImageWriter::Impl {
     j.kind = map.valid() && how == Job::Kind::bytes ? Job::Kind::owned : how;
     j.sink = &s;
     j.h.type = type;
+    j.h.flags = type == static_cast<uint32_t>(SectionType::pages) ? kPagesFlags : 0;
     j.h.length = total;
     j.h.seq = s.seq;
     j.off = s.pos;
@@ -485,6 +565,19 @@ struct ImageWriter::Impl {
     auto r = raw(s, static_cast<uint32_t>(SectionType::pad), 0, &z, 1, len);
     if (!r)
       return std::move(r).error();
+    return {};
+  }
+
+  // Gives @slot (in place or by fd) the next PAGES section of @s: a PAD
+  // first if needed, then its seq and header offset; @s advances past its
+  // payload.
+  Result<void> place(Sink& s, PageSlot& slot) {
+    if (auto r = pad_for_pages(s); !r)
+      return r;
+    slot.seq_ = s.seq;
+    slot.header_off_ = s.pos;
+    s.pos += kSectionHeaderSize + slot.total_;
+    ++s.seq;
     return {};
   }
 
@@ -712,8 +805,8 @@ Result<uint32_t> ImageWriter::put_pages(const iovec* iov, int n, uint64_t total)
   if (auto r = impl_->pad_for_pages(s); !r)
     return impl_->guard(Result<uint32_t>(std::move(r).error()));
   std::vector<iovec> copy(iov, iov + n);
-  return impl_->guard(
-      impl_->raw(s, static_cast<uint32_t>(SectionType::pages), 0, copy.data(), copy.size(), total));
+  return impl_->guard(impl_->raw(s, static_cast<uint32_t>(SectionType::pages), kPagesFlags,
+                                 copy.data(), copy.size(), total));
 }
 
 Result<uint32_t> ImageWriter::put_pages_owned(Mapping pages, uint64_t total) {
@@ -780,24 +873,46 @@ Result<PageSlot> ImageWriter::reserve_pages(uint64_t total) {
               "map {} bytes at offset {} of {} for page data", total, payload, s.name))));
         slot.map_ = std::move(*map);
       }
-      if (auto r = m.pad_for_pages(s); !r)
+      if (auto r = m.place(s, slot); !r)
         return m.guard(Result<PageSlot>(std::move(r).error()));
-      if (s.pos + kSectionHeaderSize != payload)  // cannot happen
+      slot.kind_ = PageSlot::Kind::in_place;
+      if (slot.file_offset() != payload)  // cannot happen
         return m.guard(Result<PageSlot>(Error::msg(fmt::format(
-            "image writer: PAGES payload at {}, expected {}", s.pos + kSectionHeaderSize, payload))));
-      slot.in_place_ = true;
-      slot.seq_ = s.seq;
-      slot.header_off_ = s.pos;
-      s.pos += kSectionHeaderSize + total;
-      ++s.seq;
+            "image writer: PAGES payload at {}, expected {}", slot.file_offset(), payload))));
     }
   }
-  if (!slot.in_place_) {
+  if (slot.kind_ != PageSlot::Kind::in_place) {
     auto buf = m.pool.take();
     if (!buf)
       return m.guard(Result<PageSlot>(std::move(buf).error()));
     slot.map_ = std::move(*buf);
+    slot.kind_ = PageSlot::Kind::staging;
   }
+  slot.id_ = ++m.last_slot;
+  m.open_slot = slot.id_;
+  return slot;
+}
+
+bool ImageWriter::can_write_pages_by_fd() const noexcept { return impl_->pages_sink().seekable; }
+
+Result<PageSlot> ImageWriter::reserve_pages_by_fd(uint64_t total) {
+  if (auto r = impl_->check_alive(); !r)
+    return std::move(r).error();
+  if (!can_write_pages_by_fd())
+    return Error::msg(
+        "image writer: page data cannot be written by fd into a stream (reserve_pages instead)",
+        ENOTSUP);
+  if (total > kMaxPagesSection)
+    return Error::msg(fmt::format("image writer: a PAGES section of {} bytes exceeds {}", total,
+                                  kMaxPagesSection));
+  Impl& m = *impl_;
+  Sink& s = m.pages_sink();
+  PageSlot slot;
+  slot.total_ = total;
+  slot.kind_ = PageSlot::Kind::by_fd;
+  slot.fd_ = s.fd;
+  if (auto r = m.place(s, slot); !r)
+    return m.guard(Result<PageSlot>(std::move(r).error()));
   slot.id_ = ++m.last_slot;
   m.open_slot = slot.id_;
   return slot;
@@ -811,16 +926,22 @@ Result<uint32_t> ImageWriter::commit_pages(PageSlot slot) {
   m.open_slot = 0;
   Sink& s = m.pages_sink();
   const uint64_t total = slot.total_;
-  if (slot.in_place_) {
+  if (slot.kind_ == PageSlot::Kind::in_place || slot.kind_ == PageSlot::Kind::by_fd) {
     Job j;
-    j.kind = Job::Kind::in_place;
+    j.kind = slot.in_place() ? Job::Kind::in_place : Job::Kind::by_fd;
     j.sink = &s;
     j.h.type = static_cast<uint32_t>(SectionType::pages);
+    j.h.flags = kPagesFlags;
     j.h.length = total;
     j.h.seq = slot.seq_;
     j.off = slot.header_off_;
     j.map = std::move(slot.map_);
     j.skew = slot.skew_;
+    // By fd: the caller's write is done; all of it must be there (the
+    // thread checks again before it maps the payload).
+    if (slot.by_fd())
+      if (auto r = check_file_payload(s.fd, s.name, j.h, slot.file_offset(), true); !r)
+        return m.guard(Result<uint32_t>(std::move(r).error()));
     if (m.bg) {
       if (auto r = m.bg->push(std::move(j)); !r)
         return m.guard(Result<uint32_t>(std::move(r).error()));
@@ -836,7 +957,8 @@ Result<uint32_t> ImageWriter::commit_pages(PageSlot slot) {
     return m.guard(m.enqueue(s, static_cast<uint32_t>(SectionType::pages), {},
                              std::move(slot.map_), total, Job::Kind::pooled));
   iovec iov{slot.map_.data(), total};
-  auto seq = m.guard(m.raw(s, static_cast<uint32_t>(SectionType::pages), 0, &iov, 1, total));
+  auto seq =
+      m.guard(m.raw(s, static_cast<uint32_t>(SectionType::pages), kPagesFlags, &iov, 1, total));
   m.pool.give(std::move(slot.map_));
   return seq;
 }
@@ -847,13 +969,14 @@ Result<void> ImageWriter::cancel_pages(PageSlot slot) {
     return Error::msg(fmt::format("image writer: cancel_pages of slot {}, not the open one ({})",
                                   slot.id_, m.open_slot));
   m.open_slot = 0;
-  if (!slot.in_place_) {
+  if (slot.kind_ == PageSlot::Kind::staging) {
     m.pool.give(std::move(slot.map_));
     return {};
   }
-  // Nothing was placed after it (one open slot at a time): give its place
-  // and its blocks back.  A PAD before it stays: the next PAGES payload is
-  // aligned without another.
+  // In place or by fd.  Nothing was placed after it (one open slot at a
+  // time): give its place and its blocks (whatever the caller wrote) back.
+  // A PAD before it stays: the next PAGES payload is aligned without
+  // another.
   Sink& s = m.pages_sink();
   slot.map_.reset();
   if (s.pos != slot.header_off_ + kSectionHeaderSize + slot.total_ || s.seq != slot.seq_ + 1)

@@ -1,7 +1,8 @@
 // ImageWriter: writes a ckpt image (Documentation/image-format.md) in one of
 // three forms; a stream is written strictly in order (a pipe works), the
 // file forms are written at known offsets (pwrite), which lets page data be
-// read straight into the image (reserve_pages):
+// read straight into the image (reserve_pages), or written into it by the
+// caller through the image's fd (reserve_pages_by_fd):
 //
 //   Output::file(PATH)       PATH.tmp.<random> in PATH's directory; commit()
 //                            fsyncs, renames to PATH (refused if PATH exists,
@@ -23,6 +24,8 @@
 //   auto seq = w->put_pages(iov, n, total);   // PageRun{section = *seq, offset}
 //   auto slot = w->reserve_pages(total);       // or: fill slot->data() ...
 //   seq = w->commit_pages(std::move(*slot));   // ... and commit it
+//   slot = w->reserve_pages_by_fd(total);      // or: write slot->fd() at
+//   seq = w->commit_pages(std::move(*slot));   // slot->file_offset(), commit
 //   w->put(SectionType::process, proc);
 //   ...
 //   w->commit();
@@ -48,30 +51,56 @@ namespace ckpt::image {
 
 class ImageWriter;
 
-// A PAGES section reserved by ImageWriter::reserve_pages(): data() must be
-// filled completely, then the slot handed to commit_pages() (or
-// cancel_pages()).  For a file or directory image data() is a MAP_SHARED
-// mapping of the section's payload in the image file itself, its blocks
-// allocated beforehand (fallocate): the caller's read is the only copy.
-// For a stream it is a reused staging buffer.  Move-only; it holds only
-// its mapping.  Exactly one slot may be open at a time: until it is
-// committed or cancelled every other call of the writer fails (a slot
-// dropped without either fails the image: no section is left with a hole).
+// A PAGES section reserved by ImageWriter::reserve_pages() or
+// reserve_pages_by_fd(), then handed to commit_pages() (or cancel_pages()).
+// Three kinds:
+//
+//   in_place  reserve_pages() on a file or directory image: data() is a
+//             MAP_SHARED mapping of the section's payload in the image file
+//             itself, its blocks allocated beforehand (fallocate): the
+//             caller's read is the only copy.  Fill all of data().
+//   staging   reserve_pages() on a stream (or a filesystem without
+//             fallocate): data() is a reused staging buffer.  Fill all of it.
+//   by_fd     reserve_pages_by_fd(): nothing is mapped or allocated; data()
+//             is empty.  The caller writes the payload itself, exactly the
+//             bytes file_offset() .. file_offset() + size() of fd() (e.g.
+//             the module's CKPT_IOC_PAGES, or pwrite), and nothing else of
+//             that file.
+//
+// Move-only; it holds only its mapping (fd() is the writer's, borrowed).
+// Exactly one slot may be open at a time: until it is committed or
+// cancelled every other call of the writer fails (a slot dropped without
+// either fails the image: no section is left with a hole).
 class PageSlot {
  public:
+  enum class Kind { none, staging, in_place, by_fd };
+
   PageSlot() = default;
   PageSlot(PageSlot&&) noexcept = default;
   PageSlot& operator=(PageSlot&&) noexcept = default;
   PageSlot(const PageSlot&) = delete;
   PageSlot& operator=(const PageSlot&) = delete;
 
+  // The payload to fill (staging, in place); empty for by_fd.
   std::span<std::byte> data() const noexcept {
-    return {map_.valid() ? static_cast<std::byte*>(map_.data()) + skew_ : nullptr,
-            static_cast<std::size_t>(total_)};
+    if (!map_.valid())
+      return {};
+    return {static_cast<std::byte*>(map_.data()) + skew_, static_cast<std::size_t>(total_)};
   }
   uint64_t size() const noexcept { return total_; }
-  // Whether data() maps the image file (else a staging buffer).
-  bool in_place() const noexcept { return in_place_; }
+  Kind kind() const noexcept { return kind_; }
+  // Whether data() maps the image file (else a staging buffer, or by_fd).
+  bool in_place() const noexcept { return kind_ == Kind::in_place; }
+  bool by_fd() const noexcept { return kind_ == Kind::by_fd; }
+  // by_fd: the image file to write the payload to (open O_RDWR, not
+  // O_APPEND; owned by the writer, valid until the slot is committed or
+  // cancelled); -1 for the other kinds.
+  int fd() const noexcept { return kind_ == Kind::by_fd ? fd_ : -1; }
+  // in_place, by_fd: the payload's offset in that file, a multiple of the
+  // image's page size; 0 for a staging buffer.
+  uint64_t file_offset() const noexcept {
+    return kind_ == Kind::in_place || kind_ == Kind::by_fd ? header_off_ + kSectionHeaderSize : 0;
+  }
 
  private:
   friend class ImageWriter;
@@ -79,9 +108,10 @@ class PageSlot {
   std::size_t skew_ = 0;   // payload offset inside map_ (mmap alignment)
   uint64_t total_ = 0;
   uint64_t id_ = 0;        // reservation number (0: none)
-  bool in_place_ = false;
-  uint32_t seq_ = 0;       // in place: the section's seq
-  uint64_t header_off_ = 0;  // in place: file offset of its header
+  Kind kind_ = Kind::none;
+  int fd_ = -1;            // by_fd: the pages file
+  uint32_t seq_ = 0;       // in place, by fd: the section's seq
+  uint64_t header_off_ = 0;  // in place, by fd: file offset of its header
 };
 
 struct Output {
@@ -104,13 +134,20 @@ struct ImageHeaderParams {
 
 class ImageWriter {
  public:
+  // Every PAGES section the writer makes (put_pages, put_pages_owned,
+  // reserve_pages, reserve_pages_by_fd) has its payload hashed with XXH64
+  // (flag kSectionHashXxh64): the hash the kernel has (lib/xxhash.c), and
+  // much the faster one without SSE (XXH3's SSE2 path is slow under TCG
+  // emulation).  Other sections are small and keep XXH3-64.
+  static constexpr uint32_t kPagesFlags = kSectionHashXxh64;
   // Largest PAGES payload the writer accepts in one section (64 MiB): a
   // dump driver chunks its page data into sections of at most this size.
   static constexpr uint64_t kMaxPagesSection = 64ull << 20;
   // Largest message payload (256 MiB), the same bound the reader applies.
   static constexpr uint64_t kMaxMessage = 256ull << 20;
-  // Most in-place PAGES sections (each a mapping) waiting for the writer
-  // thread; beyond, commit_pages() blocks like a full queue.
+  // Most in-place and by-fd PAGES sections waiting for the writer thread
+  // (an in-place one holds a mapping); beyond, commit_pages() blocks like a
+  // full queue.
   static constexpr unsigned kMaxQueuedInPlace = 256;
   // Idle staging buffers kept for reuse (stream images), each of
   // kMaxPagesSection bytes of address space, populated on first use.
@@ -156,8 +193,30 @@ class ImageWriter {
   // the image, and the writer goes on as if it had never been made.
   Result<void> cancel_pages(PageSlot slot);
 
+  // One PAGES section of exactly @total bytes (<= kMaxPagesSection) whose
+  // payload the caller writes into the image file itself, through
+  // slot.fd() at slot.file_offset() (page-aligned), e.g. with the module's
+  // CKPT_IOC_PAGES: the PAD (if any), seq and offset are decided here as by
+  // reserve_pages(), but nothing is allocated (no fallocate: the write
+  // extends the file) and nothing is mapped.  commit_pages() then checks
+  // that the file holds the whole payload (fstat: a short write is an error
+  // naming the section, never a SIGBUS) and queues, like an in-place
+  // section, the hash of the payload (a read-only mapping of the file) and
+  // the header's pwrite for the writer thread (done at once without one).
+  // cancel_pages() truncates the file back, as for an in-place slot.
+  //
+  // Only a file or directory image has such a file: for a stream this
+  // fails with code() ENOTSUP (== EOPNOTSUPP) and leaves the writer as it
+  // was, so the caller can fall back to reserve_pages();
+  // can_write_pages_by_fd() tells beforehand.
+  Result<PageSlot> reserve_pages_by_fd(uint64_t total);
+  // Whether reserve_pages_by_fd() is possible: a file or directory image
+  // (page data goes to a seekable regular file of ours), not a stream.
+  bool can_write_pages_by_fd() const noexcept;
+
   // Any section, raw (tests and future types): @type may be unknown,
-  // @flags may carry kSectionOptional.  Goes to meta.ckpt, or to
+  // @flags is written as given (kSectionOptional, kSectionHashXxh64, which
+  // picks the payload hash, or anything else).  Goes to meta.ckpt, or to
   // pages.ckpt when @type is PAGES (no alignment is done here).
   Result<uint32_t> put_raw(uint32_t type, uint32_t flags, std::span<const uint8_t> payload);
 
@@ -168,10 +227,12 @@ class ImageWriter {
   // the sections in order.  At most @max_queued payload bytes wait in the
   // queue; a put beyond that blocks until the thread catches up, so memory
   // stays bounded and a slow disk only slows the dump down.  Sections
-  // committed in place (reserve_pages on a file image) do not count towards
-  // @max_queued: their bytes are already in the image file's page cache,
-  // where a write would have put them; only their number is bounded (their
-  // mappings, kMaxQueuedInPlace).  An error of the
+  // committed in place (reserve_pages on a file image) or by fd
+  // (reserve_pages_by_fd) do not count towards @max_queued: their bytes are
+  // already in the image file's page cache, where a write would have put
+  // them; only their number is bounded (kMaxQueuedInPlace: an in-place one
+  // holds its mapping until hashed, a by-fd one is mapped only while the
+  // thread hashes it).  An error of the
   // thread is returned by the next put, by drain() or by commit().
   Result<void> start_background(uint64_t max_queued);
   // One PAGES section whose bytes the writer takes over (freed once
