@@ -123,6 +123,9 @@ int ckpt_thread(struct ckpt_session *s, struct ckpt_thread *arg);
 /* mm.c */
 int ckpt_vmas(struct ckpt_session *s, struct ckpt_vmas *arg);
 
+/* pages.c */
+int ckpt_pages(struct ckpt_pages *arg);
+
 /* hooks.c */
 int ckpt_hooks_init(void);
 void ckpt_hooks_exit(void);

@@ -154,5 +154,42 @@ static inline u32 ckpt_task_rseq_sig(struct task_struct *t)
 #define ckpt_file_user_inode(f)	file_inode(f)
 #endif
 
+/*
+ * get_user_pages_remote() lost its @vmas argument in 6.5.
+ */
+#include <linux/mm.h>
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#define ckpt_get_user_pages_remote(mm, start, n, flags, pages, locked) \
+	get_user_pages_remote(mm, start, n, flags, pages, locked)
+#else
+#define ckpt_get_user_pages_remote(mm, start, n, flags, pages, locked) \
+	get_user_pages_remote(mm, start, n, flags, pages, NULL, locked)
+#endif
+
+/*
+ * vfs_iter_write() takes the file system's freeze protection itself since
+ * 6.8 ("fs: move file_start_write() into vfs_iter_write()"); before, the
+ * caller did.
+ */
+#include <linux/uio.h>
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+static inline ssize_t ckpt_vfs_iter_write(struct file *f, struct iov_iter *it,
+					  loff_t *pos)
+{
+	return vfs_iter_write(f, it, pos, 0);
+}
+#else
+static inline ssize_t ckpt_vfs_iter_write(struct file *f, struct iov_iter *it,
+					  loff_t *pos)
+{
+	ssize_t ret;
+
+	file_start_write(f);
+	ret = vfs_iter_write(f, it, pos, 0);
+	file_end_write(f);
+	return ret;
+}
+#endif
+
 #endif /* __ASSEMBLY__ */
 #endif /* _CKPT_COMPAT_H */

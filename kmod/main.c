@@ -28,6 +28,7 @@ static_assert(sizeof(struct ckpt_sigaction) == CKPT_SIGACTION_SIZE);
 static_assert(sizeof(struct ckpt_sigactions) == CKPT_SIGACTIONS_SIZE_VER0);
 static_assert(sizeof(struct ckpt_thread) == CKPT_THREAD_SIZE_VER0);
 static_assert(sizeof(struct ckpt_vmas) == CKPT_VMAS_SIZE_VER0);
+static_assert(sizeof(struct ckpt_pages) == CKPT_PAGES_SIZE_VER0);
 static_assert(offsetof(struct ckpt_info, commands) == CKPT_INFO_SIZE_VER0);
 
 union ckpt_ioctl_arg {
@@ -39,6 +40,7 @@ union ckpt_ioctl_arg {
 	struct ckpt_sigactions sigactions;
 	struct ckpt_thread thread;
 	struct ckpt_vmas vmas;
+	struct ckpt_pages pages;
 };
 
 static int ckpt_info(struct ckpt_file *cf, union ckpt_ioctl_arg *a)
@@ -60,7 +62,8 @@ static int ckpt_info(struct ckpt_file *cf, union ckpt_ioctl_arg *a)
 			 CKPT_CMD_BIT(CKPT_IOC_REGS) |
 			 CKPT_CMD_BIT(CKPT_IOC_SIGACTIONS) |
 			 CKPT_CMD_BIT(CKPT_IOC_THREAD) |
-			 CKPT_CMD_BIT(CKPT_IOC_VMAS);
+			 CKPT_CMD_BIT(CKPT_IOC_VMAS) |
+			 CKPT_CMD_BIT(CKPT_IOC_PAGES);
 	info->sigactions_flags = 0;
 	info->thread_flags = 0;
 	return 0;
@@ -108,11 +111,19 @@ static int ckpt_vmas_ioctl(struct ckpt_file *cf, union ckpt_ioctl_arg *a)
 	return ckpt_vmas(cf->session, &a->vmas);
 }
 
+/* No session and no cf->lock: PAGES has its own checks (pages.c). */
+static int ckpt_pages_ioctl(struct ckpt_file *cf, union ckpt_ioctl_arg *a)
+{
+	return ckpt_pages(&a->pages);
+}
+
 static const struct ckpt_cmd {
 	unsigned int cmd;		/* as defined, with the VER0 size */
 	unsigned int size_ver0;
 	unsigned int ksize;		/* what this module knows */
 	int (*fn)(struct ckpt_file *cf, union ckpt_ioctl_arg *a);
+	bool unlocked;			/* uses no state of @cf: no cf->lock,
+					 * so long writes run in parallel */
 } ckpt_cmds[] = {
 	{ CKPT_IOC_INFO, CKPT_INFO_SIZE_VER0, sizeof(struct ckpt_info), ckpt_info },
 	{ CKPT_IOC_BEGIN, CKPT_BEGIN_SIZE_VER0, sizeof(struct ckpt_begin), ckpt_begin },
@@ -125,6 +136,8 @@ static const struct ckpt_cmd {
 	  ckpt_thread_ioctl },
 	{ CKPT_IOC_VMAS, CKPT_VMAS_SIZE_VER0, sizeof(struct ckpt_vmas),
 	  ckpt_vmas_ioctl },
+	{ CKPT_IOC_PAGES, CKPT_PAGES_SIZE_VER0, sizeof(struct ckpt_pages),
+	  ckpt_pages_ioctl, true },
 };
 
 static const struct ckpt_cmd *ckpt_find_cmd(unsigned int cmd)
@@ -157,11 +170,15 @@ static long ckpt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	if (ret)
 		return ret;
 
-	ret = mutex_lock_killable(&cf->lock);
-	if (ret)
-		return ret;
-	ret = c->fn(cf, &a);
-	mutex_unlock(&cf->lock);
+	if (c->unlocked) {
+		ret = c->fn(cf, &a);
+	} else {
+		ret = mutex_lock_killable(&cf->lock);
+		if (ret)
+			return ret;
+		ret = c->fn(cf, &a);
+		mutex_unlock(&cf->lock);
+	}
 
 	if ((_IOC_DIR(cmd) & _IOC_READ) &&
 	    copy_to_user(uarg, &a, min(usize, c->ksize)) && !ret)

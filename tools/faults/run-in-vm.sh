@@ -66,7 +66,9 @@ say() { echo "# $name: $*"; }
 
 # ---- the sites ------------------------------------------------------------------
 # "SECTION OFFSET FUNCTION+0xOFF CALLEE", OFFSET = the return address in SECTION.
-alloc_re='^(__kmalloc|kmalloc|__kvmalloc|kvmalloc|kmem_cache_alloc|__vmalloc|vmalloc|vzalloc|kvzalloc|kvrealloc|krealloc|alloc_pages|__alloc_pages|__get_free_pages|get_zeroed_page|kstrdup|kstrndup|kmemdup|misc_register|register_kprobe)'
+# (6.10+ renamed the allocators for allocation profiling: __get_free_pages
+# is a macro for get_free_pages_noprof, kmalloc for __kmalloc_cache_noprof.)
+alloc_re='^(__kmalloc|kmalloc|__kvmalloc|kvmalloc|kmem_cache_alloc|__vmalloc|vmalloc|vzalloc|kvzalloc|kvrealloc|krealloc|alloc_pages|__alloc_pages|__get_free_pages|get_free_pages|get_zeroed_page|kstrdup|kstrndup|kmemdup|misc_register|register_kprobe)'
 # The module's init function is also called init_module (an alias at the
 # same address); a stack trace names it by its own name.
 init_fn=$(objdump -t "$CKPT_KO" | awk '$4 == ".init.text" && $NF == "init_module" { a = $1 }
@@ -185,7 +187,7 @@ failed_tests() {
 # ---- 1. open and ioctl sites, one at a time --------------------------------------
 # Small trees only: a test that does not reach the aimed site runs in full,
 # under KASAN and TCG, once per site.
-tests=${CKPT_FAULT_TESTS:-session/session_end_v2 session/session_end_v1 session/session_close_v2 scan/scan_zombies scan/scan_threads_v1 regs/regs_gp_v2 regs/regs_xstate_v1 regs/regs_xstate_v2 thread/thread_info thread/thread_state_v2 thread/thread_sigactions_capacity mm/mm_vmas_capacity}
+tests=${CKPT_FAULT_TESTS:-session/session_end_v2 session/session_end_v1 session/session_close_v2 scan/scan_zombies scan/scan_threads_v1 regs/regs_gp_v2 regs/regs_xstate_v1 regs/regs_xstate_v2 thread/thread_info thread/thread_state_v2 thread/thread_sigactions_capacity mm/mm_vmas_capacity pages/pages_simple}
 base=$(cat /sys/module/ckpt/sections/.text) || die "no /sys/module/ckpt/sections/.text"
 say "phase 1: ckpt.ko .text at $base; tests: $tests"
 while read -r sec off site callee; do

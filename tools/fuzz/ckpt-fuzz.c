@@ -13,12 +13,28 @@
  * (respawning it), write freezer.state / cgroup.freeze / cgroup.procs, and
  * the workers try to unload the module now and then.
  *
+ * PAGES writes only into this run's scratch files: each worker's own file on
+ * a 16 MiB tmpfs mounted for the run (opened read-write, write-only,
+ * read-only, O_APPEND and O_DIRECT), or an fd that is not a regular file or
+ * not open (a pipe, a directory, /dev/ckpt, closed numbers); a garbage
+ * struct gets one of those too.  Its ranges point into the fuzzer's own
+ * memory (which the workload trees share as forks: its text, the shared
+ * stats page), into memory that is not mapped, or are malformed; its target
+ * is a pid, or with CKPT_PAGES_PIDFD a pidfd (of the fuzzer, of the trees)
+ * or an fd that is none.
+ *
  * Checked ("invariant checks", counted in the summary line):
  *   - every ioctl returns 0 or -1 with an errno documented for it in
  *     Documentation/abi.md; where the result is certain (unknown command,
  *     short size, bad pointer, nonzero tail) the exact errno;
  *   - INFO and SCAN results are coherent (abi_version, count vs capacity,
  *     err_reason matching the errno, the root record first);
+ *   - PAGES, in abi.md's order: the argument rules give EINVAL (EFAULT for
+ *     an unreadable ranges array); then EBADF or EINVAL for a bad fd,
+ *     EBADF for a pidfd that is none; on the fuzzer itself, EFAULT for
+ *     unmapped memory, otherwise success (or ENOSPC from the scratch file
+ *     system), and then the file holds exactly the pages; the argument is
+ *     never written back;
  *   - freezer writes and migrations give 0 or EBUSY;
  *   - delete_module fails with EWOULDBLOCK/EBUSY while fds are open;
  *   - at the end, with every fd closed: v1 freezer.state is not
@@ -29,18 +45,23 @@
  * (its hash is printed); the results may still vary with timing.
  */
 #include <stdarg.h>
+#include <sys/mount.h>
 #include "fz-common.h"
 
 #define NSLOT		12
-#define NCMD		8	/* INFO BEGIN END SCAN REGS SIGACTIONS THREAD VMAS */
+#define NCMD		9	/* INFO BEGIN END SCAN REGS SIGACTIONS THREAD VMAS PAGES */
+#define C_PAGES		8
 #define NHIST		(NCMD + 1)	/* and unknown */
 #define MAXERR		134
 #define ARENA_PAGES	5	/* RW, then one guard page */
 #define REC_PAGES	16
 #define XS_PAGES	4
+#define SRC_PAGES	4	/* PAGES' source: a pattern, never written */
+#define PAGES_VERIFY_MAX (256 * 1024)	/* check the file after smaller calls */
 
 static const char *const cmd_names[NHIST] = {
-	"INFO", "BEGIN", "END", "SCAN", "REGS", "SIGACT", "THREAD", "VMAS", "other"
+	"INFO", "BEGIN", "END", "SCAN", "REGS", "SIGACT", "THREAD", "VMAS", "PAGES",
+	"other"
 };
 
 struct shared {
@@ -70,6 +91,11 @@ static uint32_t xstate_size;
 static int cgfds[20], ncgfds;
 static int pidfds[10], npidfds;
 static uint8_t *ro_page, *guard_page;
+/* PAGES' scratch file system and fds that are not regular files */
+static char scratch_dir[64];
+static int scratch_mounted, pipe_fds[2] = { -1, -1 }, scratch_dirfd = -1;
+static int self_pidfd = -1;		/* a pidfd of the fuzzer process */
+static pid_t fuzzer_pid;
 
 struct worker {
 	struct fz_rng rng;
@@ -77,6 +103,10 @@ struct worker {
 	uint8_t *arena, *arena_end;	/* RW pages, guard follows */
 	uint8_t *recs, *recs_end;
 	uint8_t *xs, *xs_end;
+	uint8_t *src;			/* SRC_PAGES of pattern, then a guard */
+	int sfd, sfd_wo, sfd_ro, sfd_app;	/* own scratch file: RW, WRONLY,
+						 * RDONLY, WRONLY|APPEND */
+	int sfd_direct;			/* WRONLY|O_DIRECT, or -1 (6.1's tmpfs) */
 	uint64_t hash;			/* of the generated sequence */
 	uint64_t ncalls;
 };
@@ -227,17 +257,18 @@ static uint64_t make_ptr(struct worker *w, enum ptrkind k, uint8_t *base,
 static const uint32_t ver0[NCMD] = {
 	CKPT_INFO_SIZE_VER0, CKPT_BEGIN_SIZE_VER0, CKPT_END_SIZE_VER0,
 	CKPT_SCAN_SIZE_VER0, CKPT_REGS_SIZE_VER0, CKPT_SIGACTIONS_SIZE_VER0,
-	CKPT_THREAD_SIZE_VER0, CKPT_VMAS_SIZE_VER0,
+	CKPT_THREAD_SIZE_VER0, CKPT_VMAS_SIZE_VER0, CKPT_PAGES_SIZE_VER0,
 };
 static const uint32_t ksz[NCMD] = {
 	sizeof(struct ckpt_info), sizeof(struct ckpt_begin),
 	sizeof(struct ckpt_end), sizeof(struct ckpt_scan),
 	sizeof(struct ckpt_regs), sizeof(struct ckpt_sigactions),
 	sizeof(struct ckpt_thread), sizeof(struct ckpt_vmas),
+	sizeof(struct ckpt_pages),
 };
 static const unsigned int cmds[NCMD] = {
 	CKPT_IOC_INFO, CKPT_IOC_BEGIN, CKPT_IOC_END, CKPT_IOC_SCAN, CKPT_IOC_REGS,
-	CKPT_IOC_SIGACTIONS, CKPT_IOC_THREAD, CKPT_IOC_VMAS,
+	CKPT_IOC_SIGACTIONS, CKPT_IOC_THREAD, CKPT_IOC_VMAS, CKPT_IOC_PAGES,
 };
 
 static bool errno_documented(int c, int e)
@@ -256,11 +287,15 @@ static bool errno_documented(int c, int e)
 		EPERM, EAGAIN, EOPNOTSUPP, EFAULT, E2BIG };
 	static const int vmas[] = { EINVAL, ENOENT, ESRCH, EXDEV, EBUSY,
 		EPERM, EAGAIN, EOPNOTSUPP, ENOSPC, EFAULT, ENOMEM, EINTR, E2BIG };
+	/* ENOSPC, EFBIG, EIO: from the (tmpfs) scratch file system */
+	static const int pages[] = { EINVAL, E2BIG, EFAULT, EBADF, ESRCH,
+		EOPNOTSUPP, EAGAIN, EPERM, EINTR, ENOSPC, EFBIG, EIO, ENOMEM };
 	static const struct { const int *v; size_t n; } t[NCMD] = {
 		{ info, ARRAY_SIZE(info) }, { begin, ARRAY_SIZE(begin) },
 		{ end, ARRAY_SIZE(end) }, { scan, ARRAY_SIZE(scan) },
 		{ regs, ARRAY_SIZE(regs) }, { sigact, ARRAY_SIZE(sigact) },
 		{ thread, ARRAY_SIZE(thread) }, { vmas, ARRAY_SIZE(vmas) },
+		{ pages, ARRAY_SIZE(pages) },
 	};
 	size_t i;
 
@@ -284,6 +319,329 @@ static uint32_t pick_size(struct worker *w, int c)
 	}
 }
 
+/* ---- PAGES ------------------------------------------------------------------ */
+
+enum { RK_SRC, RK_TEXT, RK_GUARD, RK_SHM, RK_UNMAPPED, RK_BIG, RK_BAD, RK_NKIND };
+enum { FD_GOOD, FD_EBADF, FD_EINVAL };
+
+#define UNMAPPED_BASE	0x200000000000ULL	/* nothing of ours is there */
+#define GIB		(1ULL << 30)
+
+/* What a generated PAGES argument is, for the checks after the call. */
+struct pgen {
+	bool garbage;		/* random bytes: only the documented errnos */
+	bool scalar_bad;	/* flags, count or offset breaks a rule */
+	bool ranges_unreadable;	/* the array cannot be read at all */
+	bool ranges_partial;	/* only its first entries can be read */
+	bool entry_bad;		/* a readable entry breaks a rule */
+	bool unmapped;		/* a readable entry is not mapped in the fuzzer */
+	bool shm;		/* a readable entry is the (changing) stats page */
+	bool self;		/* pid names the fuzzer (process or thread) */
+	bool huge_off;		/* offset at or past the largest file offset */
+	bool pidfd_bad;		/* CKPT_PAGES_PIDFD with an fd that is none */
+	int fdk;
+	uint64_t total;		/* of the readable entries, saturated */
+	uint8_t before[sizeof(struct ckpt_pages)];	/* the argument as passed */
+};
+
+static uint8_t src_byte(size_t i)
+{
+	return (uint8_t)(i * 13 + 7 + (i >> 12) * 3);
+}
+
+/* A page of the fuzzer's text: the same in every fork of it. */
+static uintptr_t text_page(void)
+{
+	return (uintptr_t)text_page & ~(uintptr_t)(page - 1);
+}
+
+static void pages_entry(struct worker *w, int kind, struct ckpt_page_range *r)
+{
+	static const uint64_t big[] = { 256ULL << 20, 768ULL << 20, GIB, GIB + 4096 };
+	uint32_t i;
+
+	switch (kind) {
+	case RK_SRC:
+		i = pick(w, SRC_PAGES);
+		r->start = (uintptr_t)w->src + i * page;
+		r->len = (1 + pick(w, SRC_PAGES - i)) * page;
+		break;
+	case RK_TEXT:
+		r->start = text_page();
+		r->len = page;
+		break;
+	case RK_GUARD:		/* PROT_NONE, never touched: zeros */
+		r->start = (uintptr_t)guard_page;
+		r->len = page;
+		break;
+	case RK_SHM:
+		r->start = (uintptr_t)sh;
+		r->len = page;
+		break;
+	case RK_UNMAPPED:
+		r->start = UNMAPPED_BASE + pick(w, 1024) * page;
+		r->len = (1 + pick(w, 4)) * page;
+		break;
+	case RK_BIG:
+		r->start = UNMAPPED_BASE;
+		r->len = big[pick(w, ARRAY_SIZE(big))];
+		break;
+	default:		/* breaks a rule */
+		switch (pick(w, 9)) {
+		case 0: r->start = (uintptr_t)w->src + 1 + pick(w, page - 1); r->len = page; break;
+		case 1: r->start = (uintptr_t)w->src; r->len = 1 + pick(w, page - 1); break;
+		case 2: r->start = (uintptr_t)w->src; r->len = 0; break;
+		case 3: r->start = (uintptr_t)w->src; r->len = 0 - (uint64_t)page; break;
+		case 4: r->start = 0xffff888000000000ULL; r->len = page; break;
+		case 5: r->start = 0xffffffffff600000ULL; r->len = page; break;
+		case 6: r->start = 1ULL << 57; r->len = page; break;
+		case 7: r->start = (uintptr_t)w->src; r->len = page + 1 + pick(w, page - 1); break;
+		default: r->start = rnd64(w) | 1; r->len = rnd64(w); break;
+		}
+	}
+}
+
+/* Account one readable entry. */
+static void pages_account(struct pgen *g, const struct ckpt_page_range *r)
+{
+	/* Every good range generated lies below 2^47; every bad one is
+	 * unaligned, empty, wraps or lies above 2^56. */
+	if ((r->start | r->len) & (page - 1) || !r->len ||
+	    r->start + r->len < r->start || r->start + r->len > (1ULL << 47))
+		g->entry_bad = true;
+	if (r->start >= UNMAPPED_BASE && r->start < UNMAPPED_BASE + (4ULL << 30))
+		g->unmapped = true;
+	if (r->start == (uintptr_t)sh)
+		g->shm = true;
+	g->total = g->total + r->len < g->total ? UINT64_MAX : g->total + r->len;
+}
+
+static void gen_pages(struct worker *w, struct ckpt_pages *a, struct pgen *g)
+{
+	static const uint32_t counts[] = { 0, 4, 8, 64, 4095, 4096, 4097, 65536,
+					   0xffffffff };
+	static const uint64_t huge[] = { 0x7ffffffffffff000ULL, 1ULL << 63,
+					 0xfffffffffffff000ULL };
+	const uint32_t cap = REC_PAGES * page / sizeof(struct ckpt_page_range);
+	struct ckpt_page_range *arr = (void *)w->recs;
+	uint32_t n, room = cap, i, base;
+	enum ptrkind rk;
+	pid_t self = getpid(), tid = (pid_t)syscall(SYS_gettid);
+
+	a->flags = pick(w, 25) ? 0 : some_flags(w, CKPT_PAGES_FLAGS);
+	switch (pick(w, 8)) {
+	case 0: case 1: case 2: a->pid = self; break;
+	case 3: a->pid = tid; break;
+	default: a->pid = tree_pid(w);
+	}
+	if (!pick(w, 6)) {		/* by pidfd */
+		a->flags = CKPT_PAGES_PIDFD;
+		switch (pick(w, 5)) {
+		case 0: case 1: a->pid = self_pidfd; break;
+		case 2: a->pid = pidfds[pick(w, npidfds)]; break;
+		case 3: a->pid = w->sfd; break;
+		default: a->pid = pick(w, 2) ? ~0U : 1000;
+		}
+	}
+	if (a->flags & CKPT_PAGES_PIDFD) {
+		/* Session children inherit the fuzzer's own pidfd. */
+		g->self = a->pid == (uint32_t)self_pidfd && self == fuzzer_pid;
+		g->pidfd_bad = a->pid == (uint32_t)w->sfd || a->pid == ~0U ||
+			       a->pid == 1000;
+	} else {
+		g->self = a->pid == (uint32_t)self || a->pid == (uint32_t)tid;
+	}
+	n = a->count = pick(w, 5) ? 1 + pick(w, 3) : counts[pick(w, ARRAY_SIZE(counts))];
+
+	/* The array: w->recs holds exactly 4096 entries before its guard. */
+	rk = pick(w, 12) ? P_GOOD : pick_ptrkind(w);
+	if (rk == P_GOOD && n >= 1 && n <= cap && !pick(w, 10)) {
+		room = n - 1;		/* the last entry is in the guard page */
+		arr = (void *)(w->recs_end - room * sizeof(*arr));
+	} else if (rk == P_MISALIGN) {
+		arr = (void *)(w->recs + 8);
+		room = cap - 1;
+	} else if (rk == P_RO) {
+		arr = (void *)ro_page;	/* zeros: every entry is empty */
+		room = page / sizeof(*arr);
+	} else if (rk != P_GOOD) {
+		arr = NULL;
+		room = 0;
+		g->ranges_unreadable = true;
+		a->ranges = rk == P_STRADDLE ? (uintptr_t)w->recs_end - 8 :
+			    make_ptr(w, rk, w->recs, w->recs_end, 16);
+	}
+	if (arr) {
+		a->ranges = (uintptr_t)arr;
+		base = pick(w, 4) ? (pick(w, 3) ? RK_SRC : RK_TEXT) : pick(w, RK_NKIND);
+		for (i = 0; i < n && i < room; i++) {
+			if (rk != P_RO)
+				pages_entry(w, pick(w, 8) ? base : pick(w, RK_NKIND), &arr[i]);
+			pages_account(g, &arr[i]);
+		}
+		if (n > room && n <= CKPT_PAGES_MAX_RANGES)
+			g->ranges_partial = true;
+	}
+
+	switch (pick(w, 10)) {
+	case 0: a->offset = pick(w, 64) * page + 1 + pick(w, page - 1); break;
+	case 1:
+		a->offset = huge[pick(w, ARRAY_SIZE(huge))];
+		g->huge_off = true;
+		break;
+	case 2: a->offset = (1ULL << 40) + pick(w, 64) * page; break;
+	default: a->offset = pick(w, 64) * page;
+	}
+
+	switch (pick(w, 12)) {
+	case 7: a->fd = w->sfd_wo; g->fdk = FD_GOOD; break;
+	case 8: {
+		const int bad[] = { -1, 1000, 0x7fffffff, w->sfd_ro };
+
+		a->fd = bad[pick(w, ARRAY_SIZE(bad))];
+		g->fdk = FD_EBADF;
+		break;
+	}
+	case 9: {
+		/* (A directory: never open for writing, so EBADF first.) */
+		const int bad[] = { pipe_fds[1], scratch_dirfd, slots[pick(w, NSLOT)],
+				    w->sfd_app, w->sfd_direct >= 0 ? w->sfd_direct :
+				    w->sfd_app };
+
+		a->fd = bad[pick(w, ARRAY_SIZE(bad))];
+		g->fdk = a->fd == (uint32_t)scratch_dirfd ? FD_EBADF : FD_EINVAL;
+		break;
+	}
+	default: a->fd = w->sfd; g->fdk = FD_GOOD;
+	}
+	g->scalar_bad = (a->flags & ~CKPT_PAGES_FLAGS) || !n ||
+			n > CKPT_PAGES_MAX_RANGES || (a->offset & (page - 1)) ||
+			a->offset > (uint64_t)INT64_MAX;
+}
+
+/* Never an fd of anything but the scratch files, something that is not
+ * a regular file, or no file: gen_pages() picks only those; a garbage
+ * struct gets one. */
+static void pages_safe_fd(struct worker *w, struct ckpt_pages *a)
+{
+	const int ok[] = { w->sfd, w->sfd_wo, w->sfd_ro, w->sfd_app, pipe_fds[1],
+			   scratch_dirfd, -1, 1000, 0x7fffffff, w->sfd_direct };
+
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++)
+		if (a->fd == (uint32_t)ok[i])
+			return;
+	for (int i = 0; i < NSLOT; i++)
+		if (a->fd == (uint32_t)slots[i])
+			return;
+	a->fd = ok[pick(w, ARRAY_SIZE(ok))];
+}
+
+/* After a successful call: does the file hold the ranges' bytes? */
+static bool pages_verify(struct worker *w, const struct ckpt_pages *a,
+			 char *why, size_t whylen)
+{
+	const struct ckpt_page_range *r = (const void *)(uintptr_t)a->ranges;
+	uint64_t at = 0;
+	uint8_t *got = malloc(PAGES_VERIFY_MAX);
+	bool ok = true;
+	ssize_t n;
+
+	if (!got)
+		return true;
+	for (uint32_t i = 0; ok && i < a->count; at += r[i].len, i++) {
+		const uint8_t *want = (const uint8_t *)(uintptr_t)r[i].start;
+
+		n = pread(w->sfd, got, r[i].len, (off_t)(a->offset + at));
+		if (n != (ssize_t)r[i].len) {
+			snprintf(why, whylen, "range %u: pread at %#llx: %zd (%s)", i,
+				 (unsigned long long)(a->offset + at), n,
+				 fz_errname(n < 0 ? errno : 0));
+			ok = false;
+			break;
+		}
+		for (uint64_t j = 0; j < r[i].len; j++) {
+			uint8_t e = r[i].start == (uintptr_t)guard_page ? 0 : want[j];
+
+			if (got[j] != e) {
+				snprintf(why, whylen,
+					 "range %u {%#llx, %#llx}: file offset %#llx has %#x, memory %#x",
+					 i, (unsigned long long)r[i].start,
+					 (unsigned long long)r[i].len,
+					 (unsigned long long)(a->offset + at + j), got[j], e);
+				ok = false;
+				break;
+			}
+		}
+	}
+	free(got);
+	return ok;
+}
+
+#define CMDFMT "cmd %#x (%s nr %u dir %u size %u) ptr %#llx kind %d: "
+#define CMDARGS cmd, cmd_names[hc], nr, dir, size, (unsigned long long)uptr, pk
+
+static void check_pages(struct worker *w, const struct pgen *g, uint64_t uptr,
+			int ret, int err, unsigned int cmd, int hc, uint32_t nr,
+			uint32_t dir, uint32_t size, enum ptrkind pk)
+{
+	const struct ckpt_pages *a = (const void *)(uintptr_t)uptr;
+	char why[256] = "";
+	const char *want;
+	bool ok;
+
+	if (memcmp(a, g->before, sizeof(*a))) {
+		check(false, CMDFMT "PAGES wrote to its argument", CMDARGS);
+		return;
+	}
+	if (g->garbage) {
+		check(true, "ok");
+		return;
+	}
+	if (g->scalar_bad) {
+		ok = err == EINVAL;
+		want = "EINVAL (flags, count or offset)";
+	} else if (g->ranges_unreadable) {
+		ok = err == EFAULT;
+		want = "EFAULT (ranges not readable)";
+	} else if (g->ranges_partial) {
+		/* (The module checks the 1 GiB total as it goes.) */
+		ok = err == EFAULT ||
+		     (err == EINVAL && (g->entry_bad || g->total > GIB));
+		want = "EFAULT (ranges run into a guard page)";
+	} else if (g->entry_bad || g->total > GIB ||
+		   g->total > (uint64_t)INT64_MAX - a->offset) {
+		ok = err == EINVAL;
+		want = "EINVAL (a range, more than 1 GiB, or past LLONG_MAX)";
+	} else if (g->fdk == FD_EBADF) {
+		ok = err == EBADF;
+		want = "EBADF";
+	} else if (g->fdk == FD_EINVAL) {
+		ok = err == EINVAL;
+		want = "EINVAL (not a regular file, O_APPEND or O_DIRECT)";
+	} else if (g->pidfd_bad) {
+		ok = err == EBADF;
+		want = "EBADF (not a pidfd)";
+	} else if (g->self && g->unmapped) {
+		ok = err == EFAULT || err == ENOSPC || (g->huge_off && err == EFBIG);
+		want = "EFAULT (not mapped)";
+	} else if (g->self) {
+		ok = ret == 0 || err == ENOSPC || (g->huge_off && err == EFBIG);
+		want = "success";
+		if (ret == 0 && !g->shm && g->total <= PAGES_VERIFY_MAX &&
+		    !pages_verify(w, a, why, sizeof(why))) {
+			check(false, CMDFMT "PAGES of the fuzzer at %#llx: %s", CMDARGS,
+			      (unsigned long long)a->offset, why);
+			return;
+		}
+	} else {
+		check(true, "ok");
+		return;
+	}
+	check(ok, CMDFMT "PAGES pid %u fd %d count %u offset %#llx total %#llx: expected %s, got %s",
+	      CMDARGS, a->pid, (int)a->fd, a->count, (unsigned long long)a->offset,
+	      (unsigned long long)g->total, want, fz_errname(err));
+}
+
 /* One ioctl call, generated, issued and checked. */
 static void one_ioctl(struct worker *w)
 {
@@ -298,12 +656,14 @@ static void one_ioctl(struct worker *w)
 	unsigned int cmd;
 	enum ptrkind rk = P_GOOD;
 	uint32_t cap = 0;
+	struct pgen pg;
 
 	if (pick(w, 10)) {			/* a known command */
-		static const int8_t mix[20] = { 0, 1, 1, 1, 2, 3, 3, 3, 3, 3,
-						4, 4, 4, 4, 4, 1, 5, 5, 6, 6 };
+		static const int8_t mix[24] = { 0, 1, 1, 1, 2, 3, 3, 3, 3, 3,
+						4, 4, 4, 4, 4, 1, 5, 5, 6, 6,
+						7, 8, 8, 8 };
 
-		c = mix[pick(w, 20)];
+		c = mix[pick(w, 24)];
 		nr = _IOC_NR(cmds[c]);
 		dir = _IOC_DIR(cmds[c]);
 		size = pick_size(w, c);
@@ -312,7 +672,7 @@ static void one_ioctl(struct worker *w)
 	} else {				/* anything */
 		if (!pick(w, 2))
 			type = other_types[pick(w, ARRAY_SIZE(other_types))];
-		nr = pick(w, 3) ? pick(w, 8) : pick(w, 256);
+		nr = pick(w, 3) ? pick(w, NCMD) : pick(w, 256);
 		dir = pick(w, 4);
 		size = pick(w, 2) ? pick_size(w, pick(w, NCMD)) : pick(w, 16384);
 	}
@@ -327,9 +687,11 @@ static void one_ioctl(struct worker *w)
 
 	/* The argument: the struct, then a tail that is usually zero. */
 	memset(buf, 0, size < room ? size : room);
+	memset(&pg, 0, sizeof(pg));
 	if (c < 0 || pick(w, 50) == 0) {	/* garbage struct, zero tail */
 		for (size_t i = 0; i < (c < 0 ? 64 : ksz[c]) && i < room; i++)
 			buf[i] = (uint8_t)rnd64(w);
+		pg.garbage = true;
 	} else if (c == 0) {
 		struct ckpt_info *in = (void *)buf;
 
@@ -438,7 +800,11 @@ static void one_ioctl(struct worker *w)
 		if (!pick(w, 8))	/* room for 3 entries only */
 			v->vmas = (uintptr_t)w->xs_end - 3 * CKPT_VMA_SIZE;
 		v->reserved = some_reserved(w);
+	} else if (c == C_PAGES) {
+		gen_pages(w, (struct ckpt_pages *)buf, &pg);
 	}
+	if (c == C_PAGES)
+		pages_safe_fd(w, (struct ckpt_pages *)buf);
 	if (c >= 0 && size > ksz[c] && size <= room && !pick(w, 6) &&
 	    (pk == P_GOOD || pk == P_MISALIGN)) {
 		buf[ksz[c] + pick(w, size - ksz[c])] = 1 + pick(w, 255);
@@ -470,6 +836,8 @@ static void one_ioctl(struct worker *w)
 		pk = P_STRADDLE;	/* runs into the guard page */
 
 	fd = slots[pick(w, NSLOT)];
+	if (c == C_PAGES && (pk == P_GOOD || pk == P_MISALIGN))
+		memcpy(pg.before, (void *)(uintptr_t)uptr, sizeof(pg.before));
 	w->hash = (w->hash ^ cmd) * 0x100000001b3ULL;
 	errno = 0;
 	ret = ioctl(fd, cmd, (unsigned long)uptr);
@@ -479,8 +847,6 @@ static void one_ioctl(struct worker *w)
 	__atomic_fetch_add(&sh->hist[hc][err < MAXERR ? err : 0], 1,
 			   __ATOMIC_RELAXED);
 
-#define CMDFMT "cmd %#x (%s nr %u dir %u size %u) ptr %#llx kind %d: "
-#define CMDARGS cmd, cmd_names[hc], nr, dir, size, (unsigned long long)uptr, pk
 	if (ret != 0 && ret != -1) {
 		check(false, CMDFMT "returned %d", CMDARGS, ret);
 		return;
@@ -517,6 +883,10 @@ static void one_ioctl(struct worker *w)
 		check(true, "ok");
 		return;
 	}
+	if (c == C_PAGES) {
+		check_pages(w, &pg, uptr, ret, err, cmd, hc, nr, dir, size, pk);
+		return;
+	}
 	/* Coherence of what came back. */
 	if (c == 0 && ret == 0) {
 		struct ckpt_info in;
@@ -527,7 +897,7 @@ static void one_ioctl(struct worker *w)
 		      in.begin_flags == CKPT_BEGIN_FLAGS &&
 		      in.regs_flags == CKPT_REGS_FLAGS &&
 		      (size < CKPT_INFO_SIZE_VER1 ||
-		       (in.commands == 0xff && in.sigactions_flags == 0 &&
+		       (in.commands == 0x1ff && in.sigactions_flags == 0 &&
 			in.thread_flags == 0)),
 		      CMDFMT "INFO: abi %u rec %u", CMDARGS, in.abi_version,
 		      in.task_record_size);
@@ -626,14 +996,50 @@ static void one_op(struct worker *w)
 			out("ckpt-fuzz: the module unloaded under open fds: stopping\n");
 			sh->stop = 1;
 		}
+	} else if (v < 50) {			/* make room on the scratch fs */
+		check(ftruncate(w->sfd, 0) == 0, "truncate the scratch file: %s",
+		      fz_errname(errno));
+		__atomic_fetch_add(&sh->other_ops, 1, __ATOMIC_RELAXED);
 	} else {
 		one_ioctl(w);
 	}
 }
 
+/* An fd of the scratch file @fd, opened again with @flags. */
+static int reopen_fd(int fd, int flags)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	return open(path, flags | O_CLOEXEC);
+}
+
+/* This worker's own scratch file on the run's tmpfs, in four modes. */
+static void worker_scratch(struct worker *w)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/w%d.%d", scratch_dir, w->id, (int)getpid());
+	w->sfd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (w->sfd < 0) {
+		out("ckpt-fuzz: scratch file %s: %s\n", path, fz_errname(errno));
+		exit(2);
+	}
+	unlink(path);
+	w->sfd_wo = reopen_fd(w->sfd, O_WRONLY);
+	w->sfd_ro = reopen_fd(w->sfd, O_RDONLY);
+	w->sfd_app = reopen_fd(w->sfd, O_WRONLY | O_APPEND);
+	w->sfd_direct = reopen_fd(w->sfd, O_WRONLY | O_DIRECT);
+	if (w->sfd_wo < 0 || w->sfd_ro < 0 || w->sfd_app < 0) {
+		out("ckpt-fuzz: reopen the scratch file: %s\n", fz_errname(errno));
+		exit(2);
+	}
+}
+
 static void worker_setup(struct worker *w, int id)
 {
-	size_t len = (ARENA_PAGES + 1 + REC_PAGES + 1 + XS_PAGES + 1) * page;
+	size_t len = (ARENA_PAGES + 1 + REC_PAGES + 1 + XS_PAGES + 1 +
+		      SRC_PAGES + 1) * page;
 	uint8_t *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
@@ -653,6 +1059,21 @@ static void worker_setup(struct worker *w, int id)
 	w->xs = w->recs_end + page;
 	w->xs_end = w->xs + XS_PAGES * page;
 	mprotect(w->xs_end, page, PROT_NONE);
+	w->src = w->xs_end + page;
+	for (size_t i = 0; i < SRC_PAGES * (size_t)page; i++)
+		w->src[i] = src_byte(i);
+	mprotect(w->src + SRC_PAGES * page, page, PROT_NONE);
+	worker_scratch(w);
+}
+
+static void worker_close(struct worker *w)
+{
+	close(w->sfd);
+	close(w->sfd_wo);
+	close(w->sfd_ro);
+	close(w->sfd_app);
+	if (w->sfd_direct >= 0)
+		close(w->sfd_direct);
 }
 
 static void *worker_main(void *arg)
@@ -953,6 +1374,33 @@ static void setup(void)
 	mprotect(ro_page, page, PROT_READ);
 	guard_page = ro_page + page;
 	mprotect(guard_page, page, PROT_NONE);
+
+	/* PAGES writes only here: a 16 MiB tmpfs of this run. */
+	snprintf(scratch_dir, sizeof(scratch_dir), "/run/ckpt-fuzz-scratch.%d",
+		 (int)getpid());
+	if (mkdir(scratch_dir, 0700) && errno != EEXIST)
+		die("mkdir the scratch directory");
+	if (mount("tmpfs", scratch_dir, "tmpfs", 0, "size=16m,mode=0700"))
+		die("mount a 16 MiB tmpfs for PAGES' scratch files");
+	scratch_mounted = 1;
+	scratch_dirfd = open(scratch_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (scratch_dirfd < 0 || pipe2(pipe_fds, O_CLOEXEC))
+		die("scratch fds");
+	fuzzer_pid = getpid();
+	self_pidfd = ckpt_pidfd_open(fuzzer_pid, 0);
+	if (self_pidfd < 0)
+		die("pidfd_open(self)");
+}
+
+static void scratch_teardown(void)
+{
+	close(self_pidfd);
+	close(scratch_dirfd);
+	close(pipe_fds[0]);
+	close(pipe_fds[1]);
+	if (scratch_mounted && umount2(scratch_dir, MNT_DETACH))
+		out("ckpt-fuzz: umount %s: %s\n", scratch_dir, fz_errname(errno));
+	rmdir(scratch_dir);
 }
 
 /* BEGIN + SCAN + END on @cg with @root must work on a fresh fd. */
@@ -1128,6 +1576,9 @@ int main(int argc, char **argv)
 			close(cgfds[i]);
 	for (int i = 0; i < 5; i++)
 		close(pidfds[i]);
+	for (int i = 0; i < nthreads; i++)
+		worker_close(&ws[i]);
+	scratch_teardown();
 	ckpt_cg_destroy(&cg_top, 10000);
 	ckpt_cg_destroy(&cg_ftop, 10000);
 	if (do_unload) {

@@ -88,6 +88,8 @@ static inline const char *fz_errname(int e)
 	case EINVAL: return "EINVAL";
 	case ENOTTY: return "ENOTTY";
 	case ENOSPC: return "ENOSPC";
+	case EFBIG: return "EFBIG";
+	case EIO: return "EIO";
 	case EOPNOTSUPP: return "EOPNOTSUPP";
 	case EALREADY: return "EALREADY";
 	case ETIMEDOUT: return "ETIMEDOUT";

@@ -35,6 +35,12 @@ static void test_sizes(void **state)
 	assert_int_equal(sizeof(struct ckpt_vmas), CKPT_VMAS_SIZE_VER0);
 	assert_int_equal(CKPT_VMA_SIZE, 64);
 	assert_int_equal(CKPT_VMAS_SIZE_VER0, 40);
+	assert_int_equal(sizeof(struct ckpt_page_range), CKPT_PAGE_RANGE_SIZE);
+	assert_int_equal(sizeof(struct ckpt_pages), CKPT_PAGES_SIZE_VER0);
+	assert_int_equal(CKPT_PAGE_RANGE_SIZE, 16);
+	assert_int_equal(CKPT_PAGES_SIZE_VER0, 32);
+	assert_int_equal(CKPT_PAGES_MAX_RANGES, 4096);
+	assert_true(CKPT_PAGES_MAX_BYTES == 1073741824ULL);
 	assert_int_equal(CKPT_BEGIN_SIZE_VER0, 16);
 	assert_int_equal(CKPT_END_SIZE_VER0, 8);
 	assert_int_equal(CKPT_TASK_SIZE_VER0, 40);
@@ -140,6 +146,14 @@ static void test_offsets(void **state)
 	OFF(ckpt_vmas, reserved, 20);
 	OFF(ckpt_vmas, start_brk, 24);
 	OFF(ckpt_vmas, brk, 32);
+	OFF(ckpt_page_range, start, 0);
+	OFF(ckpt_page_range, len, 8);
+	OFF(ckpt_pages, flags, 0);
+	OFF(ckpt_pages, pid, 4);
+	OFF(ckpt_pages, fd, 8);
+	OFF(ckpt_pages, count, 12);
+	OFF(ckpt_pages, ranges, 16);
+	OFF(ckpt_pages, offset, 24);
 
 	/* struct user_regs_struct order: r15 first, gs last, ip at 16*8. */
 	OFF(ckpt_gpregs, r15, 0);
@@ -162,6 +176,8 @@ static void test_commands(void **state)
 	assert_int_equal(CKPT_IOC_SIGACTIONS, _IOC(_IOC_READ | _IOC_WRITE, 0xB9, 5, 24));
 	assert_int_equal(CKPT_IOC_THREAD, _IOC(_IOC_READ | _IOC_WRITE, 0xB9, 6, 128));
 	assert_int_equal(CKPT_IOC_VMAS, _IOC(_IOC_READ | _IOC_WRITE, 0xB9, 7, 40));
+	assert_int_equal(CKPT_IOC_PAGES, _IOC(_IOC_WRITE, 0xB9, 8, 32));
+	assert_int_equal(CKPT_IOC_PAGES, 0x4020b908);
 }
 
 static void test_flag_values(void **state)
@@ -180,6 +196,9 @@ static void test_flag_values(void **state)
 	assert_int_equal(CKPT_SIGACTIONS_NR, 64);
 	assert_int_equal(CKPT_CMD_BIT(CKPT_IOC_THREAD), 0x40);
 	assert_int_equal(CKPT_CMD_BIT(CKPT_IOC_VMAS), 0x80);
+	assert_int_equal(CKPT_CMD_BIT(CKPT_IOC_PAGES), 0x100);
+	assert_int_equal(CKPT_PAGES_PIDFD, 1);
+	assert_int_equal(CKPT_PAGES_FLAGS, 1);
 	/* smaps' order: the mnemonics' kernel bit numbers on x86_64 6.12 */
 	assert_true(CKPT_VMA_READ == 1ULL << 0 && CKPT_VMA_UFFD_MISSING == 1ULL << 9 &&
 		    CKPT_VMA_UFFD_WP == 1ULL << 12 && CKPT_VMA_MERGEABLE == 1ULL << 31 &&

@@ -859,6 +859,7 @@ static const struct st_group *const st_groups[] = {
 	&st_group_regs,
 	&st_group_thread,
 	&st_group_mm,
+	&st_group_pages,
 	&st_group_scale,
 	&st_group_modlife,	/* last: it unloads and reloads ckpt.ko */
 };

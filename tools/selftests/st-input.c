@@ -98,7 +98,7 @@ static void input_info(void **state)
 static void input_enotty(void **state)
 {
 	static const unsigned long bad[] = {
-		_IOC(RW, CKPT_IOC_MAGIC, 0x08, 40),	/* unknown nr */
+		_IOC(RW, CKPT_IOC_MAGIC, 0x09, 40),	/* unknown nr */
 		_IOC(RW, CKPT_IOC_MAGIC, 0x7f, 40),
 		_IOC(RW, CKPT_IOC_MAGIC, 0xff, 40),
 		_IOC(RW, CKPT_IOC_MAGIC + 1, 0x00, 40),	/* wrong type */
@@ -115,6 +115,8 @@ static void input_enotty(void **state)
 		_IOC(_IOC_WRITE, CKPT_IOC_MAGIC, 0x05, 24),	/* SIGACTIONS as IOW */
 		_IOC(_IOC_READ, CKPT_IOC_MAGIC, 0x06, 128),	/* THREAD as IOR */
 		_IOC(_IOC_WRITE, CKPT_IOC_MAGIC, 0x07, 40),	/* VMAS as IOW */
+		_IOC(RW, CKPT_IOC_MAGIC, 0x08, 32),		/* PAGES as IOWR */
+		_IOC(_IOC_READ, CKPT_IOC_MAGIC, 0x08, 32),	/* PAGES as IOR */
 		TCGETS,
 	};
 	char buf[512];

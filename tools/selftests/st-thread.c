@@ -763,8 +763,9 @@ static void thread_info(void **state)
 			     CKPT_CMD_BIT(CKPT_IOC_REGS) |
 			     CKPT_CMD_BIT(CKPT_IOC_SIGACTIONS) |
 			     CKPT_CMD_BIT(CKPT_IOC_THREAD) |
-			     CKPT_CMD_BIT(CKPT_IOC_VMAS));
-	ST_EQ(info.commands, 0xff);
+			     CKPT_CMD_BIT(CKPT_IOC_VMAS) |
+			     CKPT_CMD_BIT(CKPT_IOC_PAGES));
+	ST_EQ(info.commands, 0x1ff);
 	ST_EQ(info.sigactions_flags, 0);
 	ST_EQ(info.thread_flags, 0);
 	ST_EQ(info.abi_version, CKPT_ABI_VERSION);

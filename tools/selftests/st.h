@@ -227,6 +227,7 @@ struct st_group {
 
 extern const struct st_group st_group_input, st_group_session,
 	st_group_guard, st_group_scan, st_group_scanfail, st_group_regs,
-	st_group_scale, st_group_modlife, st_group_thread, st_group_mm;
+	st_group_scale, st_group_modlife, st_group_thread, st_group_mm,
+	st_group_pages;
 
 #endif /* CKPT_ST_H */

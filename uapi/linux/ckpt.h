@@ -384,6 +384,50 @@ struct ckpt_vmas {
 };
 #define CKPT_VMAS_SIZE_VER0	40
 
+/*
+ * CKPT_IOC_PAGES: write pages of a process's memory into a file, in the
+ * kernel: the target's pages are copied once, straight into the file (its
+ * page cache), with no copy through the caller's memory.  What
+ * process_vm_readv followed by pwrite would store, at the cost of one copy.
+ *
+ * No session is needed: the target may be running (a pre-copy) or frozen.
+ * The caller needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN in the initial
+ * user namespace and ptrace access to the target
+ * (PTRACE_MODE_ATTACH_REALCREDS).  @pid is a thread id, or with
+ * CKPT_PAGES_PIDFD a pidfd (a running target's pid may be reused).  A
+ * range that maps @fd's own file is refused (EINVAL).  Pages are read like /proc/PID/mem reads
+ * them (FOLL_FORCE): a mapping without PROT_READ is read too; a range that
+ * is not mapped, or is VM_IO/VM_PFNMAP, is EFAULT.
+ *
+ * The @count ranges (page-aligned, non-empty, at most
+ * CKPT_PAGES_MAX_BYTES in all) are written back to back from file offset
+ * @offset (page-aligned) of @fd, a regular file open for writing without
+ * O_APPEND or O_DIRECT.  On success every byte was written; on an error the content
+ * of the file range is unspecified.
+ */
+struct ckpt_page_range {
+	__u64 start;			/* page-aligned address in the target */
+	__u64 len;			/* bytes, a non-zero multiple of the page size */
+};
+#define CKPT_PAGE_RANGE_SIZE	16
+
+#define CKPT_PAGES_PIDFD	(1U << 0)	/* @pid is a pidfd */
+#define CKPT_PAGES_FLAGS	CKPT_PAGES_PIDFD
+
+#define CKPT_PAGES_MAX_RANGES	4096
+#define CKPT_PAGES_MAX_BYTES	(1ULL << 30)
+
+struct ckpt_pages {
+	__u32 flags;			/* in: CKPT_PAGES_* */
+	__u32 pid;			/* in: a thread of the process to read,
+					 * or a pidfd of it */
+	__u32 fd;			/* in: the file to write */
+	__u32 count;			/* in: ranges, 1..CKPT_PAGES_MAX_RANGES */
+	__u64 ranges;			/* in: const struct ckpt_page_range __user * */
+	__u64 offset;			/* in: file offset of the first byte */
+};
+#define CKPT_PAGES_SIZE_VER0	32
+
 #define CKPT_IOC_INFO	_IOWR(CKPT_IOC_MAGIC, 0x00, struct ckpt_info)
 #define CKPT_IOC_BEGIN	_IOW(CKPT_IOC_MAGIC, 0x01, struct ckpt_begin)
 #define CKPT_IOC_END	_IOW(CKPT_IOC_MAGIC, 0x02, struct ckpt_end)
@@ -392,5 +436,6 @@ struct ckpt_vmas {
 #define CKPT_IOC_SIGACTIONS _IOWR(CKPT_IOC_MAGIC, 0x05, struct ckpt_sigactions)
 #define CKPT_IOC_THREAD	_IOWR(CKPT_IOC_MAGIC, 0x06, struct ckpt_thread)
 #define CKPT_IOC_VMAS	_IOWR(CKPT_IOC_MAGIC, 0x07, struct ckpt_vmas)
+#define CKPT_IOC_PAGES	_IOW(CKPT_IOC_MAGIC, 0x08, struct ckpt_pages)
 
 #endif /* _UAPI_LINUX_CKPT_H */

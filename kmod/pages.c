@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pages.c: a process's pages written into a file (CKPT_IOC_PAGES).
+ *
+ * From user space a checkpointer without a parasite in the target copies
+ * each page twice: process_vm_readv into a buffer, then write(2) into the
+ * image; or once into a shared mapping of the image, which costs a page
+ * fault, a second zeroing of each new page-cache page and an unmap.  Here
+ * the file system's write_iter copies each page once, straight from the
+ * target's page: the pages are referenced with get_user_pages_remote() (as
+ * process_vm_readv does), handed to vfs_iter_write() as a bvec iterator,
+ * and released.
+ *
+ * Locking: the target's mm is pinned with get_task_mm() and released at
+ * the end.  mmap_read_lock(mm) is held only across get_user_pages_remote()
+ * (which may drop it, see @locked), never across the write, so the file
+ * system may sleep, take its own locks or fault freely, and a target
+ * mapping of the output file itself cannot deadlock against us.  The page
+ * references keep the pages, not their contents: a running target may
+ * change a page while it is copied, exactly as with process_vm_readv.
+ * Nothing here holds a spinlock or an RCU read section across a call that
+ * sleeps (find_get_pid() and get_pid_task() take RCU internally).
+ *
+ * The work of one call is bounded (CKPT_PAGES_MAX_BYTES); between batches
+ * it calls cond_resched() and stops on a fatal signal.
+ */
+#include <linux/bvec.h>
+#include <linux/capability.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/ptrace.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/uaccess.h>
+#include <linux/uio.h>
+#include "ckpt.h"
+
+static_assert(sizeof(struct ckpt_page_range) == CKPT_PAGE_RANGE_SIZE);
+
+/* One page holds a batch's page pointers and its bio_vecs. */
+#define CKPT_PAGES_BATCH \
+	(PAGE_SIZE / (sizeof(struct page *) + sizeof(struct bio_vec)))
+
+static int ckpt_pages_range(const struct ckpt_pages *arg, u32 i,
+			    struct ckpt_page_range *r)
+{
+	const struct ckpt_page_range __user *u =
+		u64_to_user_ptr(arg->ranges);
+
+	if (copy_from_user(r, &u[i], sizeof(*r)))
+		return -EFAULT;
+	if (!r->len || !PAGE_ALIGNED(r->start) || !PAGE_ALIGNED(r->len) ||
+	    r->start >= TASK_SIZE_MAX || r->len > TASK_SIZE_MAX - r->start)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Every range readable and valid (range by range), the total within the
+ * limit, and the file range within what a loff_t can address.
+ */
+static int ckpt_pages_check_ranges(const struct ckpt_pages *arg)
+{
+	struct ckpt_page_range r;
+	u64 total = 0;
+	u32 i;
+	int ret;
+
+	for (i = 0; i < arg->count; i++) {
+		ret = ckpt_pages_range(arg, i, &r);
+		if (ret)
+			return ret;
+		if (r.len > CKPT_PAGES_MAX_BYTES - total)
+			return -EINVAL;
+		total += r.len;
+	}
+	if (total > (u64)LLONG_MAX - arg->offset)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * The output file: open for writing, regular, positioned buffered writes.
+ * Not O_DIRECT: a running target may change a page while the device reads
+ * it, which file systems that checksum data at submission (btrfs,
+ * dm-integrity) would record as corruption; a buffered write copies first.
+ * O_APPEND and O_DIRECT can be set later with F_SETFL, so the writer loop
+ * checks the flags again before each batch.
+ */
+static int ckpt_pages_check_flags(struct file *f)
+{
+	return READ_ONCE(f->f_flags) & (O_APPEND | O_DIRECT) ? -EINVAL : 0;
+}
+
+static int ckpt_pages_check_file(struct file *f)
+{
+	if (!(f->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (!S_ISREG(file_inode(f)->i_mode) ||
+	    !(f->f_mode & FMODE_CAN_WRITE) || !f->f_op->write_iter)
+		return -EINVAL;
+	return ckpt_pages_check_flags(f);
+}
+
+/* The target named by @arg->pid: a thread id, or a pidfd (CKPT_PAGES_PIDFD). */
+static struct task_struct *ckpt_pages_task(const struct ckpt_pages *arg, int *err)
+{
+	struct task_struct *t;
+	struct pid *pid;
+
+	*err = -ESRCH;
+	if (arg->flags & CKPT_PAGES_PIDFD) {
+		if (arg->pid > INT_MAX) {
+			*err = -EBADF;
+			return NULL;
+		}
+		pid = ckpt_pidfd_pid(arg->pid);
+		if (IS_ERR(pid)) {
+			*err = PTR_ERR(pid);
+			return NULL;
+		}
+	} else {
+		if (!arg->pid || arg->pid > INT_MAX)
+			return NULL;
+		pid = find_get_pid(arg->pid);
+	}
+	t = pid ? get_pid_task(pid, PIDTYPE_PID) : NULL;
+	put_pid(pid);
+	return t;
+}
+
+/*
+ * The target's mm, after the task and permission checks.  The ptrace check
+ * and get_task_mm() are made under exec_update_lock, as mm_access() (not
+ * exported) makes them: an exec (of a setuid program, say) replaces the mm
+ * and the credentials under that lock taken for write, so the mm returned
+ * is the one the check was made against.
+ */
+static int ckpt_pages_get_mm(const struct ckpt_pages *arg,
+			     struct mm_struct **mmp)
+{
+	struct task_struct *t;
+	int ret;
+
+	t = ckpt_pages_task(arg, &ret);
+	if (!t)
+		return ret;
+	ret = -EOPNOTSUPP;
+	if (t->flags & (PF_KTHREAD | CKPT_PF_WORKER))
+		goto out;
+	ret = down_read_killable(&t->signal->exec_update_lock);
+	if (ret)
+		goto out;
+	ret = -EPERM;
+	if (ckpt_ptrace_may_access(t, PTRACE_MODE_ATTACH_REALCREDS)) {
+		ret = -EAGAIN;		/* exiting: the mm is gone */
+		*mmp = get_task_mm(t);
+		if (*mmp)
+			ret = 0;
+	}
+	up_read(&t->signal->exec_update_lock);
+out:
+	put_task_struct(t);
+	return ret;
+}
+
+/*
+ * Whether a page is in the output file's page cache: the target maps the
+ * image file itself.  The bytes written would then depend on the order of
+ * the copies (a page read after an earlier one overwrote it), not be what
+ * process_vm_readv + pwrite store, so such a range is refused.  The page
+ * is referenced, so its folio stays; ->mapping is read once, unlocked: a
+ * folio being truncated from the file at that moment is no longer its
+ * data either way.
+ */
+static bool ckpt_pages_own_file(struct file *f, struct page **pages, long n)
+{
+	long i;
+
+	for (i = 0; i < n; i++)
+		if (READ_ONCE(page_folio(pages[i])->mapping) == f->f_mapping)
+			return true;
+	return false;
+}
+
+/*
+ * Writes @n pages of @mm from @start at *@pos of @f.  @pages and @bv hold
+ * CKPT_PAGES_BATCH entries.
+ */
+static int ckpt_pages_write(struct mm_struct *mm, struct file *f,
+			    unsigned long start, unsigned long n, loff_t *pos,
+			    struct page **pages, struct bio_vec *bv)
+{
+	while (n) {
+		unsigned long want = min_t(unsigned long, n, CKPT_PAGES_BATCH);
+		struct iov_iter it;
+		int locked = 1;
+		ssize_t w = 0;
+		size_t left;
+		long got, i;
+
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		if (ckpt_pages_check_flags(f))
+			return -EINVAL;
+		if (mmap_read_lock_killable(mm))
+			return -EINTR;
+		got = ckpt_get_user_pages_remote(mm, start, want, FOLL_FORCE,
+						 pages, &locked);
+		if (locked)
+			mmap_read_unlock(mm);
+		/* As process_vm_readv: whatever stops the walk (no VMA,
+		 * VM_IO/PFNMAP, a page without struct page, secretmem...) is
+		 * EFAULT, except a fatal signal or no memory. */
+		if (got < 0 && got != -EINTR && got != -ENOMEM)
+			got = -EFAULT;
+		if (got <= 0)
+			return got ? (int)got : -EFAULT;
+		/* A page of the output file itself would be read after (or
+		 * while) it is written: refused, see ckpt_pages_own_file(). */
+		if (ckpt_pages_own_file(f, pages, got)) {
+			for (i = 0; i < got; i++)
+				put_page(pages[i]);
+			return -EINVAL;
+		}
+
+		for (i = 0; i < got; i++)
+			bvec_set_page(&bv[i], pages[i], PAGE_SIZE, 0);
+		left = got * PAGE_SIZE;
+		iov_iter_bvec(&it, ITER_SOURCE, bv, got, left);
+		/*
+		 * A short write is retried: the next call reports why it
+		 * stopped (ENOSPC, EFBIG...).  The write checks may truncate
+		 * the iterator (RLIMIT_FSIZE, s_maxbytes), so what is left is
+		 * counted here and the iterator re-expanded to it.
+		 */
+		while (left) {
+			w = ckpt_vfs_iter_write(f, &it, pos);
+			if (w <= 0)
+				break;
+			left -= min_t(size_t, w, left);
+			iov_iter_reexpand(&it, left);
+		}
+		for (i = 0; i < got; i++)
+			put_page(pages[i]);
+		if (w < 0)
+			return (int)w;
+		if (left)
+			return -EIO;
+		start += got << PAGE_SHIFT;
+		n -= got;
+		cond_resched();
+	}
+	return 0;
+}
+
+int ckpt_pages(struct ckpt_pages *arg)
+{
+	struct ckpt_page_range r;
+	struct mm_struct *mm;
+	struct bio_vec *bv;
+	struct page **pages;
+	struct file *f;
+	loff_t pos;
+	u32 i;
+	int ret;
+
+	if (arg->flags & ~CKPT_PAGES_FLAGS || !arg->count ||
+	    arg->count > CKPT_PAGES_MAX_RANGES ||
+	    !PAGE_ALIGNED(arg->offset) || arg->offset > LLONG_MAX)
+		return -EINVAL;
+	ret = ckpt_pages_check_ranges(arg);
+	if (ret)
+		return ret;
+	if (arg->fd > INT_MAX)
+		return -EBADF;
+	f = fget(arg->fd);
+	if (!f)
+		return -EBADF;
+	ret = ckpt_pages_check_file(f);
+	if (ret)
+		goto out_file;
+	ret = -EPERM;
+	if (!checkpoint_restore_ns_capable(&init_user_ns))
+		goto out_file;
+	ret = ckpt_pages_get_mm(arg, &mm);
+	if (ret)
+		goto out_file;
+	ret = -ENOMEM;
+	pages = (struct page **)__get_free_page(GFP_KERNEL);
+	if (!pages)
+		goto out_mm;
+	bv = (struct bio_vec *)(pages + CKPT_PAGES_BATCH);
+
+	pos = arg->offset;
+	for (i = 0; i < arg->count; i++) {
+		/* Read again: the caller may have changed the array since
+		 * the check; the rules hold for what is used. */
+		ret = ckpt_pages_range(arg, i, &r);
+		if (ret)
+			break;
+		if (pos - arg->offset + r.len > CKPT_PAGES_MAX_BYTES) {
+			ret = -EINVAL;
+			break;
+		}
+		ret = ckpt_pages_write(mm, f, r.start, r.len >> PAGE_SHIFT,
+				       &pos, pages, bv);
+		if (ret)
+			break;
+	}
+
+	free_page((unsigned long)pages);
+out_mm:
+	mmput(mm);
+out_file:
+	fput(f);
+	return ret;
+}
