@@ -3,12 +3,16 @@
 // store a stale page.  A child rewrites a region forever while the dump
 // pre-copies it and then freezes it; the image must hold one consistent
 // snapshot of that region, and the pages of an idle region must be reused
-// from the pre-copy rather than read again.
+// from the pre-copy rather than read again.  Both ways of reading pages:
+// written into the image by the module (CKPT_IOC_PAGES), and read with
+// process_vm_readv (--no-kernel-pages).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <sstream>
+#include <string>
+#include <tuple>
 
 #include "cgroup/cgroup.h"
 #include "dump/dump.h"
@@ -22,7 +26,8 @@ using cg::Version;
 using test::Sandbox;
 
 
-class KmodLiveDump : public testing::TestWithParam<Version> {};
+// (hierarchy, page data written by the module)
+class KmodLiveDump : public testing::TestWithParam<std::tuple<Version, bool>> {};
 
 // The first 8 bytes of each page of [addr, addr + n pages) in the image.
 std::vector<uint64_t> page_words(image::ImageReader& r, const image::Process& p, uint64_t addr,
@@ -47,9 +52,10 @@ std::vector<uint64_t> page_words(image::ImageReader& r, const image::Process& p,
 
 TEST_P(KmodLiveDump, PreCopyStoresOneConsistentSnapshot) {
   CKPT_REQUIRE_MODULE();
-  CKPT_REQUIRE_HIERARCHY(GetParam(), root);
+  const auto [version, kernel_pages] = GetParam();
+  CKPT_REQUIRE_HIERARCHY(version, root);
   Sandbox sb;
-  std::string cgpath = sb.make_cgroup(GetParam());
+  std::string cgpath = sb.make_cgroup(version);
   auto cg = cg::Cgroup::open(cgpath);
   ASSERT_TRUE(cg);
   const long n = 512, ps = ::sysconf(_SC_PAGESIZE);
@@ -68,8 +74,15 @@ TEST_P(KmodLiveDump, PreCopyStoresOneConsistentSnapshot) {
   o.root_pid = child.pid;
   o.output = img;
   o.pre_copy = true;
+  o.kernel_pages = kernel_pages;
   auto res = dump(o);
   ASSERT_TRUE(res) << res.error().message();
+  // The module under test has CKPT_IOC_PAGES: every page went through it,
+  // or (disabled) none did.
+  if (kernel_pages)
+    EXPECT_EQ(res->pages_by_kernel, res->pages_written + res->pages_precopied - res->pages_reused);
+  else
+    EXPECT_EQ(res->pages_by_kernel, 0u);
   EXPECT_GE(res->pages_precopied, static_cast<uint64_t>(2 * n));
   // The idle region was not written after the pre-copy: reused, not re-read.
   EXPECT_GE(res->pages_reused, static_cast<uint64_t>(n));
@@ -108,9 +121,11 @@ TEST_P(KmodLiveDump, PreCopyStoresOneConsistentSnapshot) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Hierarchies, KmodLiveDump,
-                         testing::Values(Version::v2, Version::v1_freezer),
-                         [](const testing::TestParamInfo<Version>& i) {
-                           return i.param == Version::v2 ? "v2" : "v1";
+                         testing::Combine(testing::Values(Version::v2, Version::v1_freezer),
+                                          testing::Bool()),
+                         [](const testing::TestParamInfo<std::tuple<Version, bool>>& i) {
+                           return std::string(std::get<0>(i.param) == Version::v2 ? "v2" : "v1") +
+                                  (std::get<1>(i.param) ? "_kernel" : "_readv");
                          });
 
 }  // namespace

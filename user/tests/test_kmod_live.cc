@@ -4,9 +4,17 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <csignal>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
+#include <span>
+#include <sstream>
+#include <vector>
 
 #include "cgroup/cgroup.h"
 #include "cgroup/freeze_guard.h"
@@ -163,6 +171,81 @@ TEST_P(KmodLive, VmasMatchSmaps) {
 
   ASSERT_TRUE(s->end());
   ASSERT_TRUE(guard->finish(cg::EndAction::thaw));
+}
+
+// CKPT_IOC_PAGES through PageCopier: no session, a running process, more
+// ranges than one call takes (so two calls), and the file holds exactly
+// what process_vm_readv reads, at the offset asked for.
+TEST(KmodLivePages, PageCopierWritesWhatProcessVmReadvReads) {
+  CKPT_REQUIRE_MODULE();
+  Sandbox sb;
+  const long n = 8200, ps = ::sysconf(_SC_PAGESIZE);
+  test::Child& child = sb.spawn({CKPT_TEST_HELPER, "busy-pages", std::to_string(n)});
+  std::istringstream line(test::read_line(child.stdout_r.get()));
+  uint64_t idle = 0, busy = 0;
+  line >> std::hex >> idle >> busy;
+  ASSERT_NE(idle, 0u);
+  auto dev = Device::open();
+  ASSERT_TRUE(dev);
+  auto info = dev->checked_info();
+  ASSERT_TRUE(info);
+  auto pc = PageCopier::open(*dev, *info);
+  ASSERT_TRUE(pc) << pc.error().message();
+
+  // Every other page of the idle region: n / 2 = 4100 ranges.
+  std::vector<ckpt_page_range> ranges;
+  for (long i = 0; i < n; i += 2)
+    ranges.push_back({idle + static_cast<uint64_t>(i * ps), static_cast<uint64_t>(ps)});
+  ASSERT_GT(ranges.size(), PageCopier::kMaxRanges);
+  char path[] = "/tmp/ckpt-pages-live-XXXXXX";
+  Fd fd(::mkstemp(path));
+  ASSERT_TRUE(fd.valid());
+  ::unlink(path);
+  const uint64_t at = static_cast<uint64_t>(ps);
+  // By pidfd, as the pre-copy does it.
+  Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, child.pid, 0)));
+  ASSERT_TRUE(pidfd.valid());
+  auto w = pc->write(child.pid, pidfd.get(), fd.get(), ranges, at);
+  ASSERT_TRUE(w) << w.error().message();
+  EXPECT_EQ(pc->calls(), 2u);
+
+  const std::size_t total = ranges.size() * static_cast<std::size_t>(ps);
+  std::vector<char> want(total), got(total);
+  std::vector<iovec> remote;
+  for (const auto& r : ranges)
+    remote.push_back({reinterpret_cast<void*>(r.start), static_cast<std::size_t>(r.len)});
+  std::size_t done = 0;
+  for (std::size_t i = 0; i < remote.size(); i += 1024) {
+    std::size_t k = std::min<std::size_t>(1024, remote.size() - i);
+    iovec local{want.data() + done, k * static_cast<std::size_t>(ps)};
+    ASSERT_EQ(::process_vm_readv(child.pid, &local, 1, &remote[i], k, 0),
+              static_cast<ssize_t>(local.iov_len));
+    done += local.iov_len;
+  }
+  ASSERT_EQ(::pread(fd.get(), got.data(), total, static_cast<off_t>(at)), static_cast<ssize_t>(total));
+  EXPECT_TRUE(want == got);
+  // The helper's idle pages carry their index: page 2k of the region.
+  uint64_t w0;
+  std::memcpy(&w0, got.data() + 5 * static_cast<std::size_t>(ps), sizeof w0);
+  EXPECT_EQ(w0, 0x1d1e0000ull + 10);
+
+  // Its errors carry the errno: a range that is not mapped is EFAULT.
+  ckpt_page_range bad{ps * 16ull, static_cast<uint64_t>(ps)};
+  auto e = pc->write(child.pid, -1, fd.get(), std::span(&bad, 1), 0);
+  ASSERT_FALSE(e);
+  EXPECT_EQ(e.error().code(), EFAULT) << e.error().message();
+  // By pid, the same bytes; not by a pidfd of a reaped process.
+  std::vector<char> again(total);
+  auto w2 = pc->write(child.pid, -1, fd.get(), ranges, 0);
+  ASSERT_TRUE(w2) << w2.error().message();
+  ASSERT_EQ(::pread(fd.get(), again.data(), total, 0), static_cast<ssize_t>(total));
+  EXPECT_TRUE(again == want);
+  const pid_t cpid = child.pid;
+  ASSERT_EQ(::kill(cpid, SIGKILL), 0);
+  sb.reap(cpid);
+  auto gone = pc->write(0, pidfd.get(), fd.get(), ranges, 0);
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().code(), ESRCH) << gone.error().message();
 }
 
 INSTANTIATE_TEST_SUITE_P(Hierarchies, KmodLive, testing::Values(Version::v2, Version::v1_freezer),

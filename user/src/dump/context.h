@@ -18,6 +18,7 @@
 #include "core/result.h"
 #include "image/proto.h"
 #include "image/writer.h"
+#include "kmod/device.h"
 #include "kmod/session.h"
 #include "net/sock_diag.h"
 #include "proc/stat.h"
@@ -33,6 +34,7 @@ struct Counters {
   uint64_t shpages_written = 0;
   uint64_t pages_zero = 0;        // mapped to the shared zero page: not stored
   uint64_t pages_reused = 0;      // pre-copied and clean at the freeze
+  uint64_t pages_by_kernel = 0;   // written by the module (CKPT_IOC_PAGES)
   uint64_t pages_precopied = 0;   // copied before the freeze
   uint64_t precopy_us = 0;
 };
@@ -53,6 +55,9 @@ struct PreCopy {
 
 struct Context {
   const kmod::Session* session = nullptr;
+  // CKPT_IOC_PAGES, when the module has it: process memory is written into
+  // the image by the kernel (null: read by process_vm_readv).
+  const kmod::PageCopier* pages = nullptr;
   image::ImageWriter* writer = nullptr;
   std::size_t page_size = 4096;
   // Page data is read in chunks of at most this many bytes, one PAGES

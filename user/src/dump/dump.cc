@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <map>
+#include <optional>
 
 #include "cgroup/cgroup.h"
 #include "cgroup/freeze_guard.h"
@@ -255,6 +256,17 @@ Result<DumpResult> dump(const DumpOptions& o, const ProgressFn& progress) {
 
   Context ctx;
   ctx.writer = &*writer;
+  // Page data written by the module when it can (a file or directory
+  // image, a module with CKPT_IOC_PAGES); else read by process_vm_readv.
+  std::optional<kmod::PageCopier> copier;
+  if (o.kernel_pages && writer->can_write_pages_by_fd()) {
+    auto pc = kmod::PageCopier::open(*dev, *abi);
+    if (pc)
+      copier.emplace(std::move(*pc));
+    else
+      log::debug("page data by process_vm_readv: {}", pc.error().message());
+  }
+  ctx.pages = copier ? &*copier : nullptr;
   ctx.page_size = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
   ctx.chunk_bytes = image::ImageWriter::kMaxPagesSection;
   if (auto r = init_zero_page(ctx); !r)
@@ -385,6 +397,7 @@ Result<DumpResult> dump(const DumpOptions& o, const ProgressFn& progress) {
   res.pages_zero = c.pages_zero;
   res.pages_precopied = c.pages_precopied;
   res.pages_reused = c.pages_reused;
+  res.pages_by_kernel = c.pages_by_kernel;
   res.precopy_time_us = c.precopy_us;
   res.total_time_us = us_between(t_start, Clock::now());
   image::DumpStats st;
@@ -400,6 +413,7 @@ Result<DumpResult> dump(const DumpOptions& o, const ProgressFn& progress) {
   st.set_pages_zero(res.pages_zero);
   st.set_pages_precopied(res.pages_precopied);
   st.set_pages_reused(res.pages_reused);
+  st.set_pages_by_kernel(res.pages_by_kernel);
   st.set_precopy_time_us(res.precopy_time_us);
   st.set_total_time_us(res.total_time_us);
   st.set_image_bytes(writer->bytes_written());

@@ -39,6 +39,7 @@ struct DumpOptions {
   Clock::duration freeze_timeout = cg::kDefaultFreezeTimeout;
   std::string command_line;        // recorded in the image, for humans
   bool pre_copy = true;            // copy memory before the freeze (soft-dirty tracking)
+  bool kernel_pages = true;        // the module writes page data (CKPT_IOC_PAGES) if it can
   uint64_t buffer_limit = 0;       // bytes of page data queued for writing; 0: half of MemAvailable
 };
 
@@ -68,6 +69,7 @@ struct DumpResult {
   uint64_t pages_zero = 0;        // zero-page mappings, not stored
   uint64_t pages_precopied = 0;   // copied before the freeze
   uint64_t pages_reused = 0;      // of those, still clean at the freeze
+  uint64_t pages_by_kernel = 0;   // pages the module wrote (CKPT_IOC_PAGES)
   uint64_t precopy_time_us = 0;
   uint64_t total_time_us = 0;
 };

@@ -112,16 +112,21 @@ class PageWriter {
       return {};
     uint64_t ps = ctx_.page_size;
     uint64_t total = used_pages_ * ps;
-    // The section's payload, in the image itself (or a staging buffer):
-    // the read below is the only copy; the writer's thread hashes it and
-    // writes the header, also after the tree is thawed, so that the tree
-    // stays frozen only while it is read.
-    auto slot = ctx_.writer->reserve_pages(total);
+    // The section's payload goes into the image itself: written there by
+    // the module (CKPT_IOC_PAGES: one copy, by the kernel) when it can,
+    // else read into a shared mapping of the image file (or a staging
+    // buffer).  Either way that is the only copy; the writer's thread
+    // hashes it and writes the header, also after the tree is thawed, so
+    // that the tree stays frozen only while it is read.
+    const bool by_kernel = reader_ && ctx_.pages && ctx_.writer->can_write_pages_by_fd();
+    auto slot = by_kernel ? ctx_.writer->reserve_pages_by_fd(total) : ctx_.writer->reserve_pages(total);
     if (!slot)
       return std::move(slot).error();
     auto t0 = Clock::now();
-    auto r = read_into(slot->data());
+    auto r = by_kernel ? write_by_kernel(*slot) : read_into(slot->data());
     ctx_.counters.memdump_us += since_us(t0);
+    if (r && by_kernel)
+      ctx_.counters.pages_by_kernel += used_pages_;
     if (!r) {
       // Its space in the image is given back; if even that fails, the
       // writer is aborted and every later call fails too.
@@ -148,8 +153,21 @@ class PageWriter {
   }
 
   uint64_t written() const { return written_; }
+  // The process read, also by pidfd (the module is then given that rather
+  // than the pid, which a running process may lose to a newer one).
+  void set_pidfd(int pidfd) { pidfd_ = pidfd; }
 
  private:
+  // The pending runs, back to back into the slot's place in the image
+  // file, by the module.
+  Result<void> write_by_kernel(const image::PageSlot& slot) {
+    std::vector<ckpt_page_range> ranges;
+    ranges.reserve(pending_.size());
+    for (const auto& p : pending_)
+      ranges.push_back({p.vaddr, p.nr_pages * ctx_.page_size});
+    return ctx_.pages->write(reader_->pid(), pidfd_, slot.fd(), ranges, slot.file_offset());
+  }
+
   // The pending runs, back to back into @out (exactly their size).
   Result<void> read_into(std::span<std::byte> out) {
     uint64_t ps = ctx_.page_size;
@@ -187,6 +205,7 @@ class PageWriter {
   Context& ctx_;
   proc::MemReader* reader_;
   int fd_;
+  int pidfd_ = -1;
   google::protobuf::RepeatedPtrField<image::PageRun>* out_;
   std::vector<Pending> pending_;
   uint64_t used_pages_ = 0;
@@ -362,6 +381,7 @@ Result<PreCopy> precopy_memory(Context& ctx, pid_t pid) {
     return std::move(vm).error();
   google::protobuf::RepeatedPtrField<image::PageRun> runs;
   PageWriter pw(ctx, &*vm, -1, &runs);
+  pw.set_pidfd(pre.pidfd.get());
   const uint64_t zero = ctx.zero_pfn;
   for (const auto& m : *maps) {
     auto kind = classify(m);

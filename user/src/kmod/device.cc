@@ -5,7 +5,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <vector>
 
 #include "kmod/errors.h"
 
@@ -39,6 +41,60 @@ Result<ckpt_info> Device::checked_info() const {
   if (!ok)
     return std::move(ok).error();
   return info;
+}
+
+Result<PageCopier> PageCopier::open(const Device& dev, const ckpt_info& info) {
+  if (!(info.commands & CKPT_CMD_BIT(CKPT_IOC_PAGES)))
+    return Error::msg("the loaded ckpt module cannot write pages (no CKPT_IOC_PAGES: older than "
+                      "this program)",
+                      EOPNOTSUPP);
+  auto d = Device::open(dev.path());
+  if (!d)
+    return std::move(d).error();
+  return PageCopier(std::move(*d));
+}
+
+Result<void> PageCopier::write(pid_t pid, int pidfd, int fd,
+                               std::span<const ckpt_page_range> ranges, uint64_t offset) const {
+  std::vector<ckpt_page_range> batch;
+  std::size_t i = 0;
+  uint64_t done_in_i = 0;  // bytes of ranges[i] already written
+  while (i < ranges.size()) {
+    // One call: at most kMaxRanges ranges and kMaxBytes bytes; a range
+    // longer than what is left is split (lengths stay page multiples:
+    // kMaxBytes is one).
+    batch.clear();
+    uint64_t bytes = 0;
+    while (i < ranges.size() && batch.size() < kMaxRanges && bytes < kMaxBytes) {
+      uint64_t start = ranges[i].start + done_in_i;
+      uint64_t len = ranges[i].len - done_in_i;
+      uint64_t take = std::min(len, kMaxBytes - bytes);
+      batch.push_back({start, take});
+      bytes += take;
+      if (take == len) {
+        ++i;
+        done_in_i = 0;
+      } else {
+        done_in_i += take;
+      }
+    }
+    ckpt_pages a{};
+    a.flags = pidfd >= 0 ? CKPT_PAGES_PIDFD : 0;
+    a.pid = static_cast<__u32>(pidfd >= 0 ? pidfd : pid);
+    a.fd = static_cast<__u32>(fd);
+    a.count = static_cast<__u32>(batch.size());
+    a.ranges = reinterpret_cast<uintptr_t>(batch.data());
+    a.offset = offset;
+    ++calls_;
+    if (::ioctl(dev_.fd(), CKPT_IOC_PAGES, &a) != 0) {
+      int e = errno;
+      return Error::sys(e, fmt::format("write {} bytes of pid {} from {:#x} at offset {} "
+                                       "(CKPT_IOC_PAGES, {} ranges)",
+                                       bytes, pid, batch.front().start, offset, batch.size()));
+    }
+    offset += bytes;
+  }
+  return {};
 }
 
 Result<void> check_abi(const ckpt_info& info) {

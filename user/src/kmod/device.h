@@ -10,7 +10,10 @@
 
 #include <linux/ckpt.h>
 
+#include <sys/types.h>
+
 #include <cstdint>
+#include <span>
 #include <string>
 
 #include "core/fd.h"
@@ -39,6 +42,39 @@ class Device {
   Device(Fd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {}
   Fd fd_;
   std::string path_;
+};
+
+// CKPT_IOC_PAGES: pages of a process written into a file by the kernel, one
+// copy per page and none through our memory.  Needs no session, so it
+// serves the pre-copy of a running tree as well as the frozen pass.  It has
+// its own open file of the device: the module runs PAGES without the
+// per-file lock, but a Session owns its Device.
+//
+//   auto pc = kmod::PageCopier::open(dev, info);   // EOPNOTSUPP: old module
+//   pc->write(pid, image_fd, ranges, payload_off);
+class PageCopier {
+ public:
+  static constexpr std::size_t kMaxRanges = CKPT_PAGES_MAX_RANGES;
+  static constexpr uint64_t kMaxBytes = CKPT_PAGES_MAX_BYTES;
+
+  // A second open of @dev's device, if @info lists CKPT_IOC_PAGES
+  // (EOPNOTSUPP otherwise).
+  static Result<PageCopier> open(const Device& dev, const ckpt_info& info);
+
+  // Writes @ranges of @pid's memory back to back at @offset of @fd
+  // (page-aligned; see Documentation/abi.md).  With @pidfd >= 0 the
+  // process is named by that pidfd (a running process's pid may be
+  // reused), @pid only names it in errors.  Any number of ranges and
+  // bytes: split into calls within the module's limits.
+  Result<void> write(pid_t pid, int pidfd, int fd, std::span<const ckpt_page_range> ranges,
+                     uint64_t offset) const;
+  // ioctl calls made so far (the tests check the batching).
+  std::size_t calls() const { return calls_; }
+
+ private:
+  explicit PageCopier(Device dev) : dev_(std::move(dev)) {}
+  Device dev_;
+  mutable std::size_t calls_ = 0;
 };
 
 // An error unless @info is usable by this binary (ABI version, record size).

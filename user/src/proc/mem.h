@@ -37,6 +37,7 @@ class MemReader {
   Result<void> read(std::span<const MemRange> ranges, std::span<std::byte> out);
 
   Method method() const { return method_; }
+  pid_t pid() const { return pid_; }
   // Calls made so far (for the tests: batching really happens).
   std::size_t syscalls() const { return syscalls_; }
 
