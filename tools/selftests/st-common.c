@@ -973,3 +973,17 @@ int main(int argc, char **argv)
 			       st_errname(errno));
 	return failed ? 1 : 0;
 }
+
+/* A page-aligned buffer of @size bytes followed by an inaccessible page. */
+void *st_guarded(size_t size)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	size_t len = (size + pg - 1) / pg * pg;
+	char *p = mmap(NULL, len + pg, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		st_fail("mmap: %s", st_errname(errno));
+	ST_OK(mprotect(p + len, pg, PROT_NONE));
+	return p + len - size;	/* ends right at the guard page */
+}

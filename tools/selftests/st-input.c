@@ -32,19 +32,6 @@ static const struct {
 	  "THREAD" },
 };
 
-/* A page-aligned buffer of @size bytes followed by an inaccessible page. */
-static void *guarded(size_t size)
-{
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-	size_t len = (size + pg - 1) / pg * pg;
-	char *p = mmap(NULL, len + pg, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		st_fail("mmap: %s", st_errname(errno));
-	ST_OK(mprotect(p + len, pg, PROT_NONE));
-	return p + len - size;	/* ends right at the guard page */
-}
 
 static void *unmapped(void)
 {
@@ -396,7 +383,7 @@ static void input_bad_arg_pointer(void **state)
 	ptrs[0] = NULL;
 	ptrs[1] = unmapped();
 	ptrs[2] = KADDR;
-	ptrs[3] = guarded(4);	/* 4 bytes, then a guard page */
+	ptrs[3] = st_guarded(4);	/* 4 bytes, then a guard page */
 	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
 		for (j = 0; j < 4; j++) {
 			errno = 0;
@@ -427,7 +414,7 @@ static void input_scan_bad_records(void **state)
 	ST_ERR(ckpt_ioc_scan(fd, unmapped(), 5, &s), EFAULT);
 	ST_ERR(ckpt_ioc_scan(fd, KADDR, 5, &s), EFAULT);
 	/* Room for 4 records, then a guard page; capacity claims 5. */
-	part = guarded(4 * sizeof(*part));
+	part = st_guarded(4 * sizeof(*part));
 	ST_ERR(ckpt_ioc_scan(fd, part, 5, &s), EFAULT);
 	/* The session is fine afterwards. */
 	free(st_scan_check(fd, root, NULL));
@@ -459,7 +446,7 @@ static void input_scan_capacity(void **state)
 	ST_OK(ckpt_ioc_scan(fd, buf, 6, &s));
 	ST_EQ(s.count, 6);
 	/* A huge capacity: only the records that exist are written. */
-	exact = guarded(6 * sizeof(*exact));
+	exact = st_guarded(6 * sizeof(*exact));
 	ST_OK(ckpt_ioc_scan(fd, exact, 0xffffffffU, &s));
 	ST_EQ(s.count, 6);
 	ST_EQ(memcmp(exact, buf, 6 * sizeof(*exact)), 0);
@@ -622,11 +609,11 @@ static void input_regs_bad_xstate(void **state)
 	ST_ERR(ckpt_ioc_regs(fd, root, CKPT_REGS_XSTATE, KADDR,
 			     info.xstate_size, &r), EFAULT);
 	ST_ERR(ckpt_ioc_regs(fd, root, CKPT_REGS_XSTATE,
-			     guarded(info.xstate_size - 64), info.xstate_size,
+			     st_guarded(info.xstate_size - 64), info.xstate_size,
 			     &r), EFAULT);
 	/* And with a good buffer it works. */
 	ST_OK(ckpt_ioc_regs(fd, root, CKPT_REGS_XSTATE | CKPT_REGS_GP,
-			    guarded(info.xstate_size), info.xstate_size, &r));
+			    st_guarded(info.xstate_size), info.xstate_size, &r));
 	ST_EQ(r.xstate_size, info.xstate_size);
 	munmap(ro, info.xstate_size);
 }

@@ -337,18 +337,6 @@ static void check_vm_readv(pid_t pid, uint64_t addr, size_t len,
 	free(buf);
 }
 
-/* @size bytes that end right before a PROT_NONE guard page. */
-static void *guarded(size_t size)
-{
-	size_t len = (size + PAGE - 1) / PAGE * PAGE;
-	uint8_t *p = mmap(NULL, len + PAGE, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		st_fail("mmap: %s", st_errname(errno));
-	ST_OK(mprotect(p + len, PAGE, PROT_NONE));
-	return p + len - size;
-}
 
 /* An address range of @len bytes that is mapped nowhere in @pid. */
 static uint64_t unmapped_in(pid_t pid, uint64_t len)
@@ -1060,7 +1048,7 @@ static void pages_bad_args(void **state)
 	ST_OK(munmap((void *)(uintptr_t)above, PAGE));
 	EXPECT_ERR(EFAULT, ioc_pages(dev, pid, fd, (void *)(uintptr_t)above, 1, 0),
 		   "ranges unmapped");
-	g = guarded(2 * sizeof(*g));
+	g = st_guarded(2 * sizeof(*g));
 	g[0] = (struct ckpt_page_range){ p, PAGE };
 	g[1] = (struct ckpt_page_range){ p + PAGE, PAGE };
 	EXPECT_ERR(EFAULT, ioc_pages(dev, pid, fd, g, 3, 0), "3 ranges, room for 2");
@@ -1130,9 +1118,9 @@ static void pages_struct_size(void **state)
 	EXPECT_ERR(EFAULT, ioctl(dev, CKPT_IOC_PAGES, NULL), "argument NULL");
 	EXPECT_ERR(EFAULT, ioctl(dev, CKPT_IOC_PAGES, (void *)0xffff888000000000UL),
 		   "argument at a kernel address");
-	a = guarded(CKPT_PAGES_SIZE_VER0 - 8);
+	a = st_guarded(CKPT_PAGES_SIZE_VER0 - 8);
 	EXPECT_ERR(EFAULT, ioctl(dev, CKPT_IOC_PAGES, a), "argument runs into a guard page");
-	a = guarded(CKPT_PAGES_SIZE_VER0);
+	a = st_guarded(CKPT_PAGES_SIZE_VER0);
 	VALID(a);
 	ST_OK(mprotect((void *)((uintptr_t)a & ~(PAGE - 1)), PAGE, PROT_READ));
 	EXPECT_OK(ioctl(dev, CKPT_IOC_PAGES, a), "a read-only argument before a guard page (_IOW)");
@@ -1652,7 +1640,7 @@ static void pages_errno_order(void **state)
 	/* The ranges, one by one, before the fd and the pid. */
 	ORDER(EFAULT, CALL(dev, 0, ~0U, NULL, 1, 0), "ranges NULL, fd -1, pid 0");
 	ORDER(EINVAL, CALL(dev, 0, ~0U, bad, 1, 0), "unaligned range, fd -1, pid 0");
-	g = guarded(2 * sizeof(*g));
+	g = st_guarded(2 * sizeof(*g));
 	g[0] = bad[0];
 	g[1] = (struct ckpt_page_range){ p, PAGE };
 	ORDER(EINVAL, CALL(dev, pid, fd, g, 3, 0),

@@ -185,6 +185,8 @@ void st_wl_zombie_root(void *arg) __attribute__((noreturn));
 pid_t st_reaped_pid(void);
 /* @base (an ioctl command) with the argument size @size instead. */
 unsigned long st_ioc_sized(unsigned long base, unsigned int size);
+/* @size bytes ending right before an inaccessible (PROT_NONE) page. */
+void *st_guarded(size_t size);
 
 /* ---- truth from /proc and scan checks (st-truth.c) ------------------------ */
 

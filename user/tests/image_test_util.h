@@ -18,6 +18,30 @@ namespace ckpt::test {
 
 inline constexpr uint32_t kPs = 4096;
 
+// Why the image at @p does not load (and, with @verify, verify its page
+// data); "" when it does.
+inline std::string load_error(const std::string& p, bool verify = true) {
+  auto r = image::ImageReader::open(p);
+  if (!r)
+    return r.error().message();
+  auto img = r->load_metadata();
+  if (!img)
+    return img.error().message();
+  if (verify)
+    if (auto v = r->verify_pages(); !v)
+      return v.error().message();
+  return "";
+}
+
+// The same for a stream image held in @bytes.
+inline std::string load_error_stream(const std::string& bytes) {
+  auto r = image::ImageReader::open_memory(bytes, image::ImageReader::Mode::stream);
+  if (!r)
+    return r.error().message();
+  auto img = r->load_metadata();
+  return img ? "" : img.error().message();
+}
+
 class ImageTest : public testing::Test {
  protected:
   void SetUp() override {

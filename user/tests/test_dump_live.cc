@@ -59,10 +59,9 @@ TEST_P(KmodLiveDump, PreCopyStoresOneConsistentSnapshot) {
   auto cg = cg::Cgroup::open(cgpath);
   ASSERT_TRUE(cg);
   const long n = 512, ps = ::sysconf(_SC_PAGESIZE);
-  test::Child& child = sb.spawn({CKPT_TEST_HELPER, "busy-pages", std::to_string(n)});
-  std::istringstream line(test::read_line(child.stdout_r.get()));
-  uint64_t idle = 0, busy = 0;
-  line >> std::hex >> idle >> busy;
+  auto bp = test::spawn_busy_pages(sb, CKPT_TEST_HELPER, n);
+  test::Child& child = *bp.child;
+  const uint64_t idle = bp.idle, busy = bp.busy;
   ASSERT_NE(busy, 0u);
   ASSERT_TRUE(cg->add_process(child.pid));
 

@@ -21,27 +21,6 @@ namespace {
 
 using namespace ckpt::image;
 
-std::string load_error(const std::string& p, bool verify = true) {
-  auto r = ImageReader::open(p);
-  if (!r)
-    return r.error().message();
-  auto img = r->load_metadata();
-  if (!img)
-    return img.error().message();
-  if (verify)
-    if (auto v = r->verify_pages(); !v)
-      return v.error().message();
-  return "";
-}
-
-std::string load_error_stream(const std::string& bytes) {
-  auto r = ImageReader::open_memory(bytes, ImageReader::Mode::stream);
-  if (!r)
-    return r.error().message();
-  auto img = r->load_metadata();
-  return img ? "" : img.error().message();
-}
-
 void expect_same(const google::protobuf::MessageLite& a, const google::protobuf::MessageLite& b) {
   EXPECT_EQ(a.SerializeAsString(), b.SerializeAsString());
 }

@@ -31,27 +31,6 @@ ImageHeaderParams fixed_params() {
   return p;
 }
 
-std::string load_error(const std::string& p, bool verify = true) {
-  auto r = ImageReader::open(p);
-  if (!r)
-    return r.error().message();
-  auto img = r->load_metadata();
-  if (!img)
-    return img.error().message();
-  if (verify)
-    if (auto v = r->verify_pages(); !v)
-      return v.error().message();
-  return "";
-}
-
-std::string load_error_stream(const std::string& bytes) {
-  auto r = ImageReader::open_memory(bytes, ImageReader::Mode::stream);
-  if (!r)
-    return r.error().message();
-  auto img = r->load_metadata();
-  return img ? "" : img.error().message();
-}
-
 Mapping owned_copy(const std::string& bytes) {
   auto m = Mapping::anonymous(std::max<std::size_t>(bytes.size(), 1), PROT_READ | PROT_WRITE);
   EXPECT_TRUE(m.ok());

@@ -180,10 +180,9 @@ TEST(KmodLivePages, PageCopierWritesWhatProcessVmReadvReads) {
   CKPT_REQUIRE_MODULE();
   Sandbox sb;
   const long n = 8200, ps = ::sysconf(_SC_PAGESIZE);
-  test::Child& child = sb.spawn({CKPT_TEST_HELPER, "busy-pages", std::to_string(n)});
-  std::istringstream line(test::read_line(child.stdout_r.get()));
-  uint64_t idle = 0, busy = 0;
-  line >> std::hex >> idle >> busy;
+  auto bp = test::spawn_busy_pages(sb, CKPT_TEST_HELPER, n);
+  test::Child& child = *bp.child;
+  const uint64_t idle = bp.idle;
   ASSERT_NE(idle, 0u);
   auto dev = Device::open();
   ASSERT_TRUE(dev);

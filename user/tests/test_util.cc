@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <sstream>
 #include <chrono>
 #include <thread>
 
@@ -199,6 +200,14 @@ Sandbox::~Sandbox() {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   }
+}
+
+BusyPages spawn_busy_pages(Sandbox& sb, const std::string& helper, long n) {
+  BusyPages b;
+  b.child = &sb.spawn({helper, "busy-pages", std::to_string(n)});
+  std::istringstream line(read_line(b.child->stdout_r.get()));
+  line >> std::hex >> b.idle >> b.busy;
+  return b;
 }
 
 }  // namespace ckpt::test

@@ -91,4 +91,12 @@ class Sandbox {
   int counter_ = 0;
 };
 
+// `ckpt-test-helper busy-pages N` (helper.cc) started by @sb: the child,
+// and the addresses of its idle and busy regions (0 if it printed none).
+struct BusyPages {
+  Child* child = nullptr;
+  uint64_t idle = 0, busy = 0;
+};
+BusyPages spawn_busy_pages(Sandbox& sb, const std::string& helper, long n);
+
 }  // namespace ckpt::test

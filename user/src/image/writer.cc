@@ -571,6 +571,17 @@ struct ImageWriter::Impl {
   // Gives @slot (in place or by fd) the next PAGES section of @s: a PAD
   // first if needed, then its seq and header offset; @s advances past its
   // payload.
+  // What every PAGES reservation checks first: a live writer, a size the
+  // format allows.
+  Result<void> check_reserve(uint64_t total) const {
+    if (auto r = check_alive(); !r)
+      return r;
+    if (total > ImageWriter::kMaxPagesSection)
+      return Error::msg(fmt::format("image writer: a PAGES section of {} bytes exceeds {}", total,
+                                    ImageWriter::kMaxPagesSection));
+    return {};
+  }
+
   Result<void> place(Sink& s, PageSlot& slot) {
     if (auto r = pad_for_pages(s); !r)
       return r;
@@ -827,11 +838,8 @@ Result<uint32_t> ImageWriter::put_pages_owned(Mapping pages, uint64_t total) {
 }
 
 Result<PageSlot> ImageWriter::reserve_pages(uint64_t total) {
-  if (auto r = impl_->check_alive(); !r)
+  if (auto r = impl_->check_reserve(total); !r)
     return std::move(r).error();
-  if (total > kMaxPagesSection)
-    return Error::msg(fmt::format("image writer: a PAGES section of {} bytes exceeds {}", total,
-                                  kMaxPagesSection));
   Impl& m = *impl_;
   Sink& s = m.pages_sink();
   PageSlot slot;
@@ -902,9 +910,8 @@ Result<PageSlot> ImageWriter::reserve_pages_by_fd(uint64_t total) {
     return Error::msg(
         "image writer: page data cannot be written by fd into a stream (reserve_pages instead)",
         ENOTSUP);
-  if (total > kMaxPagesSection)
-    return Error::msg(fmt::format("image writer: a PAGES section of {} bytes exceeds {}", total,
-                                  kMaxPagesSection));
+  if (auto r = impl_->check_reserve(total); !r)
+    return std::move(r).error();
   Impl& m = *impl_;
   Sink& s = m.pages_sink();
   PageSlot slot;
