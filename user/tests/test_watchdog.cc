@@ -4,7 +4,9 @@
 // "freezer file" here is a plain file, and the owner a forked child that
 // is SIGKILLed, as ckpt-user would be.
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -137,6 +139,35 @@ TEST(Watchdog, DismissedDoesNothing) {
   }
   EXPECT_EQ(slurp(freeze), "1");
   EXPECT_TRUE(path_exists(img));
+}
+
+// The helper keeps none of its owner's fds, however high (the owner's
+// /dev/ckpt would keep the session, and with it the freeze, alive): a pipe
+// whose only other write end is at fd 1500 in the owner reads EOF once the
+// owner closes that end.
+TEST(Watchdog, HelperKeepsNoHighFd) {
+  rlimit rl{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &rl), 0);
+  if (rl.rlim_max <= 1500)
+    GTEST_SKIP() << "RLIMIT_NOFILE hard limit " << rl.rlim_max;
+  const rlimit saved = rl;
+  rl.rlim_cur = rl.rlim_max;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &rl), 0);
+  int p[2];
+  ASSERT_EQ(::pipe(p), 0);
+  ASSERT_EQ(::dup2(p[1], 1500), 1500);
+  ::close(p[1]);
+  TempDir d;
+  auto w = Watchdog::start(d.path + "/f", "0");
+  ASSERT_TRUE(w) << w.error().message();
+  ::close(1500);
+  pollfd pfd{p[0], POLLIN, 0};
+  ASSERT_EQ(::poll(&pfd, 1, 10000), 1) << "the helper still holds fd 1500";
+  char c;
+  EXPECT_EQ(::read(p[0], &c, 1), 0);
+  ::close(p[0]);
+  w->dismiss();
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
 }
 
 TEST(Watchdog, RejectsPathWithNewline) {

@@ -57,6 +57,23 @@ bool thaw(const std::string& file, const std::string& value) {
   return false;
 }
 
+// Closes every fd from 3 up except @keep.
+void close_all_but(int keep) {
+  bool ok;
+  if (keep < 3) {
+    ok = ::close_range(3, ~0u, 0) == 0;
+  } else {
+    const auto k = static_cast<unsigned>(keep);
+    ok = (k == 3 || ::close_range(3, k - 1, 0) == 0) && ::close_range(k + 1, ~0u, 0) == 0;
+  }
+  if (ok)
+    return;
+  long max = ::sysconf(_SC_OPEN_MAX);
+  for (long fd = 3; fd < (max > 0 ? max : 1024); ++fd)
+    if (fd != keep)
+      ::close(static_cast<int>(fd));
+}
+
 [[noreturn]] void helper_main(int cmd_fd, const std::string& freeze_file,
                               const std::string& thaw_value) {
   ::setpgid(0, 0);
@@ -111,13 +128,12 @@ Result<Watchdog> Watchdog::start(const std::string& freeze_file, const std::stri
     return Error::from_errno("start the watchdog: fork");
   if (pid == 0) {
     p->write.reset();
-    // Close every other inherited fd: the helper must not keep the
-    // parent's /dev/ckpt open (that would keep the session alive) nor the
-    // image file.
-    int keep = p->read.get();
-    for (int fd = 3; fd < 1024; ++fd)
-      if (fd != keep)
-        ::close(fd);
+    // Close every other inherited fd, however high: the helper must not
+    // keep the parent's /dev/ckpt open (that would keep the session alive)
+    // nor the image file.  close_range (5.9) closes them in one call; a
+    // loop over the limit is the fallback.
+    const int keep = p->read.get();
+    close_all_but(keep);
     helper_main(keep, freeze_file, thaw_value);
   }
   p->read.reset();
