@@ -55,7 +55,7 @@ $(BUILD)/tools/%: tools/%.c uapi/linux/ckpt.h tools/ckpt-util.h
 
 $(BUILD)/tools/ckpt-selftests: $(wildcard tools/selftests/*.c tools/selftests/*.h) uapi/linux/ckpt.h tools/ckpt-util.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_TOOLS) -Itools -o $@ $(filter %.c,$^) -lcmocka -lpthread
+	$(CC) $(CFLAGS_TOOLS) -Itools -o $@ $(filter %.c,$^) -lcmocka -lpthread -lxxhash
 
 $(BUILD)/tools/host-%: tools/hosttests/test_%.c uapi/linux/ckpt.h tools/ckpt-util.h
 	@mkdir -p $(@D)
@@ -182,7 +182,7 @@ FUZZ_CALLS ?= 1000000
 
 $(BUILD)/tools/ckpt-fuzz: tools/fuzz/ckpt-fuzz.c tools/fuzz/fz-common.h uapi/linux/ckpt.h tools/ckpt-util.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_TOOLS) -Itools -Itools/fuzz -o $@ $< -lpthread
+	$(CC) $(CFLAGS_TOOLS) -Itools -Itools/fuzz -o $@ $< -lpthread -lxxhash
 
 $(BUILD)/tools/ckpt-races: tools/races/ckpt-races.c tools/fuzz/fz-common.h uapi/linux/ckpt.h tools/ckpt-util.h
 	@mkdir -p $(@D)

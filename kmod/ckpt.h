@@ -125,6 +125,7 @@ int ckpt_vmas(struct ckpt_session *s, struct ckpt_vmas *arg);
 
 /* pages.c */
 int ckpt_pages(struct ckpt_pages *arg);
+u32 ckpt_pages_flags(void);
 
 /* hooks.c */
 int ckpt_hooks_init(void);

@@ -191,5 +191,12 @@ static inline ssize_t ckpt_vfs_iter_write(struct file *f, struct iov_iter *it,
 }
 #endif
 
+/*
+ * lib/xxhash.c (CKPT_PAGES_XXH64) is built only when something selects
+ * CONFIG_XXHASH; Debian's kernels have it (btrfs, zstd), a kernel without it
+ * gets no CKPT_PAGES_XXH64 (EINVAL, and CKPT_IOC_INFO does not offer it).
+ */
+#define CKPT_HAVE_XXH64	IS_REACHABLE(CONFIG_XXHASH)
+
 #endif /* __ASSEMBLY__ */
 #endif /* _CKPT_COMPAT_H */

@@ -17,7 +17,7 @@
 #include <linux/uaccess.h>
 #include "ckpt.h"
 
-static_assert(sizeof(struct ckpt_info) == CKPT_INFO_SIZE_VER1);
+static_assert(sizeof(struct ckpt_info) == CKPT_INFO_SIZE_VER2);
 static_assert(sizeof(struct ckpt_begin) == CKPT_BEGIN_SIZE_VER0);
 static_assert(sizeof(struct ckpt_end) == CKPT_END_SIZE_VER0);
 static_assert(sizeof(struct ckpt_task) == CKPT_TASK_SIZE_VER0);
@@ -28,7 +28,8 @@ static_assert(sizeof(struct ckpt_sigaction) == CKPT_SIGACTION_SIZE);
 static_assert(sizeof(struct ckpt_sigactions) == CKPT_SIGACTIONS_SIZE_VER0);
 static_assert(sizeof(struct ckpt_thread) == CKPT_THREAD_SIZE_VER0);
 static_assert(sizeof(struct ckpt_vmas) == CKPT_VMAS_SIZE_VER0);
-static_assert(sizeof(struct ckpt_pages) == CKPT_PAGES_SIZE_VER0);
+static_assert(sizeof(struct ckpt_pages) == CKPT_PAGES_SIZE_VER1);
+static_assert(sizeof(struct ckpt_pages_xxh64) == CKPT_PAGES_XXH64_SIZE);
 static_assert(offsetof(struct ckpt_info, commands) == CKPT_INFO_SIZE_VER0);
 
 union ckpt_ioctl_arg {
@@ -66,6 +67,8 @@ static int ckpt_info(struct ckpt_file *cf, union ckpt_ioctl_arg *a)
 			 CKPT_CMD_BIT(CKPT_IOC_PAGES);
 	info->sigactions_flags = 0;
 	info->thread_flags = 0;
+	info->vmas_flags = 0;
+	info->pages_flags = ckpt_pages_flags();
 	return 0;
 }
 

@@ -23,20 +23,46 @@
  *
  * The work of one call is bounded (CKPT_PAGES_MAX_BYTES); between batches
  * it calls cond_resched() and stops on a fatal signal.
+ *
+ * With CKPT_PAGES_XXH64 each batch, once written, is hashed as the file
+ * holds it: the pages are looked up in the file's page cache (a reference,
+ * no lock: only this call writes that range) and hashed in place, so the
+ * bytes are never copied again; a page that is not there, or not uptodate
+ * (evicted, swapped tmpfs, a file system whose writes bypass the cache), is
+ * read back through the file into a bounce page.  The source pages are not
+ * hashed: a running target may change a page between the copy and a
+ * second look, and the hash must be of what the file holds.
  */
 #include <linux/bvec.h>
 #include <linux/capability.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/highmem.h>
 #include <linux/mm.h>
+#include <linux/pagemap.h>
 #include <linux/ptrace.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
+#include <linux/xxhash.h>
 #include "ckpt.h"
 
 static_assert(sizeof(struct ckpt_page_range) == CKPT_PAGE_RANGE_SIZE);
+
+u32 ckpt_pages_flags(void)
+{
+	return CKPT_PAGES_PIDFD | (CKPT_HAVE_XXH64 ? CKPT_PAGES_XXH64 : 0);
+}
+
+/*
+ * The hash of one call (CKPT_PAGES_XXH64): the XXH64 state carried in
+ * struct ckpt_pages_xxh64, and a page for what is read back.
+ */
+struct ckpt_pages_hash {
+	struct xxh64_state st;
+	void *bounce;			/* NULL until a page is read back */
+};
 
 /* One page holds a batch's page pointers and its bio_vecs. */
 #define CKPT_PAGES_BATCH \
@@ -184,17 +210,146 @@ static bool ckpt_pages_own_file(struct file *f, struct page **pages, long n)
 	return false;
 }
 
+#if CKPT_HAVE_XXH64
+/* One page of @f at @pos, read back through the file into h->bounce. */
+static int ckpt_pages_hash_read(struct file *f, loff_t pos,
+				struct ckpt_pages_hash *h)
+{
+	size_t done = 0;
+	ssize_t r;
+
+	if (!h->bounce) {
+		h->bounce = (void *)__get_free_page(GFP_KERNEL);
+		if (!h->bounce)
+			return -ENOMEM;
+	}
+	while (done < PAGE_SIZE) {
+		r = kernel_read(f, h->bounce + done, PAGE_SIZE - done, &pos);
+		if (r < 0)
+			return (int)r;
+		if (!r)
+			return -EIO;	/* truncated under us */
+		done += r;
+	}
+	xxh64_update(&h->st, h->bounce, PAGE_SIZE);
+	return 0;
+}
+
 /*
- * Writes @n pages of @mm from @start at *@pos of @f.  @pages and @bv hold
- * CKPT_PAGES_BATCH entries.
+ * Hashes the @n pages of @f from @pos, just written, in file order: each
+ * uptodate folio of the page cache in place (all its pages in the range at
+ * once), anything else read back.
+ */
+static int ckpt_pages_hash_written(struct file *f, loff_t pos, unsigned long n,
+				   struct ckpt_pages_hash *h)
+{
+	struct address_space *m = f->f_mapping;
+
+	while (n) {
+		pgoff_t idx = pos >> PAGE_SHIFT;
+		struct folio *fo = filemap_get_folio(m, idx);
+		unsigned long k, i;
+		int ret;
+
+		/* 6.1 returns NULL for no folio, 6.4 on ERR_PTR(-ENOENT). */
+		if (IS_ERR_OR_NULL(fo) || !folio_test_uptodate(fo)) {
+			if (!IS_ERR_OR_NULL(fo))
+				folio_put(fo);
+			ret = ckpt_pages_hash_read(f, pos, h);
+			if (ret)
+				return ret;
+			pos += PAGE_SIZE;
+			n--;
+			continue;
+		}
+		k = min_t(unsigned long, n, fo->index + folio_nr_pages(fo) - idx);
+		for (i = 0; i < k; i++, pos += PAGE_SIZE) {
+			void *p = kmap_local_folio(fo, offset_in_folio(fo, pos));
+
+			xxh64_update(&h->st, p, PAGE_SIZE);
+			kunmap_local(p);
+		}
+		folio_put(fo);
+		n -= k;
+	}
+	return 0;
+}
+
+/*
+ * The hash state passed in (CKPT_PAGES_XXH64): @hash is given exactly when
+ * the flag is, and a continued hash has consumed whole stripes only.
+ */
+static int ckpt_pages_hash_in(const struct ckpt_pages *arg,
+			      struct ckpt_pages_hash *h)
+{
+	struct ckpt_pages_xxh64 x;
+
+	if (!(arg->flags & CKPT_PAGES_XXH64))
+		return arg->hash ? -EINVAL : 0;
+	if (!arg->hash)
+		return -EINVAL;
+	if (copy_from_user(&x, u64_to_user_ptr(arg->hash), sizeof(x)))
+		return -EFAULT;
+	if (x.len % 32)
+		return -EINVAL;
+	xxh64_reset(&h->st, 0);
+	if (x.len) {
+		h->st.total_len = x.len;
+		h->st.v1 = x.acc[0];
+		h->st.v2 = x.acc[1];
+		h->st.v3 = x.acc[2];
+		h->st.v4 = x.acc[3];
+	}
+	return 0;
+}
+
+static int ckpt_pages_hash_out(const struct ckpt_pages *arg,
+			       const struct ckpt_pages_hash *h)
+{
+	struct ckpt_pages_xxh64 x = {
+		.len = h->st.total_len,
+		.acc = { h->st.v1, h->st.v2, h->st.v3, h->st.v4 },
+		.digest = xxh64_digest(&h->st),
+	};
+
+	if (copy_to_user(u64_to_user_ptr(arg->hash), &x, sizeof(x)))
+		return -EFAULT;
+	return 0;
+}
+#else
+/* Not offered (ckpt_pages_flags()): ckpt_pages() refused the flag. */
+static int ckpt_pages_hash_written(struct file *f, loff_t pos, unsigned long n,
+				   struct ckpt_pages_hash *h)
+{
+	return -EINVAL;
+}
+
+static int ckpt_pages_hash_in(const struct ckpt_pages *arg,
+			      struct ckpt_pages_hash *h)
+{
+	return arg->hash ? -EINVAL : 0;
+}
+
+static int ckpt_pages_hash_out(const struct ckpt_pages *arg,
+			       const struct ckpt_pages_hash *h)
+{
+	return -EINVAL;
+}
+#endif
+
+/*
+ * Writes @n pages of @mm from @start at *@pos of @f, and hashes them into
+ * @h when there is one.  @pages and @bv hold CKPT_PAGES_BATCH entries.
  */
 static int ckpt_pages_write(struct mm_struct *mm, struct file *f,
 			    unsigned long start, unsigned long n, loff_t *pos,
-			    struct page **pages, struct bio_vec *bv)
+			    struct page **pages, struct bio_vec *bv,
+			    struct ckpt_pages_hash *h)
 {
 	while (n) {
 		unsigned long want = min_t(unsigned long, n, CKPT_PAGES_BATCH);
 		struct iov_iter it;
+		loff_t from = *pos;
 		int locked = 1;
 		ssize_t w = 0;
 		size_t left;
@@ -248,6 +403,12 @@ static int ckpt_pages_write(struct mm_struct *mm, struct file *f,
 			return (int)w;
 		if (left)
 			return -EIO;
+		if (h) {
+			int ret = ckpt_pages_hash_written(f, from, got, h);
+
+			if (ret)
+				return ret;
+		}
 		start += got << PAGE_SHIFT;
 		n -= got;
 		cond_resched();
@@ -257,6 +418,7 @@ static int ckpt_pages_write(struct mm_struct *mm, struct file *f,
 
 int ckpt_pages(struct ckpt_pages *arg)
 {
+	struct ckpt_pages_hash hash = {}, *h = NULL;
 	struct ckpt_page_range r;
 	struct mm_struct *mm;
 	struct bio_vec *bv;
@@ -266,13 +428,18 @@ int ckpt_pages(struct ckpt_pages *arg)
 	u32 i;
 	int ret;
 
-	if (arg->flags & ~CKPT_PAGES_FLAGS || !arg->count ||
+	if (arg->flags & ~ckpt_pages_flags() || !arg->count ||
 	    arg->count > CKPT_PAGES_MAX_RANGES ||
 	    !PAGE_ALIGNED(arg->offset) || arg->offset > LLONG_MAX)
 		return -EINVAL;
 	ret = ckpt_pages_check_ranges(arg);
 	if (ret)
 		return ret;
+	ret = ckpt_pages_hash_in(arg, &hash);
+	if (ret)
+		return ret;
+	if (arg->flags & CKPT_PAGES_XXH64)
+		h = &hash;
 	if (arg->fd > INT_MAX)
 		return -EBADF;
 	f = fget(arg->fd);
@@ -280,6 +447,9 @@ int ckpt_pages(struct ckpt_pages *arg)
 		return -EBADF;
 	ret = ckpt_pages_check_file(f);
 	if (ret)
+		goto out_file;
+	ret = -EBADF;		/* the hash reads pages back */
+	if (h && !(f->f_mode & FMODE_READ))
 		goto out_file;
 	ret = -EPERM;
 	if (!checkpoint_restore_ns_capable(&init_user_ns))
@@ -305,11 +475,15 @@ int ckpt_pages(struct ckpt_pages *arg)
 			break;
 		}
 		ret = ckpt_pages_write(mm, f, r.start, r.len >> PAGE_SHIFT,
-				       &pos, pages, bv);
+				       &pos, pages, bv, h);
 		if (ret)
 			break;
 	}
+	if (!ret && h)
+		ret = ckpt_pages_hash_out(arg, h);
 
+	if (hash.bounce)
+		free_page((unsigned long)hash.bounce);
 	free_page((unsigned long)pages);
 out_mm:
 	mmput(mm);

@@ -21,7 +21,14 @@
  * memory (which the workload trees share as forks: its text, the shared
  * stats page), into memory that is not mapped, or are malformed; its target
  * is a pid, or with CKPT_PAGES_PIDFD a pidfd (of the fuzzer, of the trees)
- * or an fd that is none.
+ * or an fd that is none.  The struct is passed at its VER0 size (32: no
+ * @hash), at its VER1 size (40) and at other sizes (33..39 pass only the
+ * low bytes of @hash).  With CKPT_PAGES_XXH64 and/or a @hash, the state it
+ * points to (in a page of the worker's own, before a guard page) starts a
+ * new hash, continues the worker's chain (the state the last successful
+ * hashed call stored), or is an arbitrary valid state, a state with a bad
+ * len, or it is NULL, read-only (the copy back fails), unmapped or straddles
+ * the guard page.
  *
  * Checked ("invariant checks", counted in the summary line):
  *   - every ioctl returns 0 or -1 with an errno documented for it in
@@ -35,6 +42,20 @@
  *     unmapped memory, otherwise success (or ENOSPC from the scratch file
  *     system), and then the file holds exactly the pages; the argument is
  *     never written back;
+ *   - PAGES' hash state (CKPT_PAGES_XXH64), between the ranges and the fd
+ *     checks as ckpt_pages() orders them: the flag without @hash or @hash
+ *     without the flag EINVAL, an unreadable state EFAULT, a len that is
+ *     not a multiple of 32 EINVAL; then an fd not open for reading EBADF;
+ *     a state that cannot be written back EFAULT after the write.  A failed
+ *     call leaves the state as it was.  A successful hashed call (any
+ *     target) stored len = len in + bytes written and the XXH64 (libxxhash,
+ *     seed 0) of what the scratch file holds (pread): the one-shot XXH64 of
+ *     the written range for a new hash, of the concatenation of everything
+ *     the chain wrote for a continued one, and for every state (arbitrary
+ *     ones too) the len, accumulators and digest libxxhash reaches from
+ *     the state passed in;
+ *   - INFO at VER2 size: vmas_flags 0, pages_flags what setup read (with
+ *     CKPT_PAGES_PIDFD, within CKPT_PAGES_FLAGS);
  *   - freezer writes and migrations give 0 or EBUSY;
  *   - delete_module fails with EWOULDBLOCK/EBUSY while fds are open;
  *   - at the end, with every fd closed: v1 freezer.state is not
@@ -45,8 +66,17 @@
  * (its hash is printed); the results may still vary with timing.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <sys/mount.h>
+#define XXH_STATIC_LINKING_ONLY		/* XXH64_state_t: continue a state */
+#include <xxhash.h>
 #include "fz-common.h"
+
+/* The reference continues the module's state in libxxhash's own. */
+_Static_assert(offsetof(XXH64_state_t, total_len) == 0 &&
+	       offsetof(XXH64_state_t, v) == 8 &&
+	       sizeof(((XXH64_state_t *)0)->v) == 32,
+	       "libxxhash's XXH64_state_t is not {total_len, v[4], ...}");
 
 #define NSLOT		12
 #define NCMD		9	/* INFO BEGIN END SCAN REGS SIGACTIONS THREAD VMAS PAGES */
@@ -58,6 +88,9 @@
 #define XS_PAGES	4
 #define SRC_PAGES	4	/* PAGES' source: a pattern, never written */
 #define PAGES_VERIFY_MAX (256 * 1024)	/* check the file after smaller calls */
+#define HS_PAGES	1	/* PAGES' hash states, then a guard */
+#define CHAIN_MAX	(1024 * 1024)	/* bytes a hash chain keeps, at most */
+#define HSZ		((uint32_t)sizeof(struct ckpt_pages_xxh64))
 
 static const char *const cmd_names[NHIST] = {
 	"INFO", "BEGIN", "END", "SCAN", "REGS", "SIGACT", "THREAD", "VMAS", "PAGES",
@@ -69,6 +102,10 @@ struct shared {
 	uint64_t passed, failed;
 	uint64_t hist[NHIST][MAXERR];
 	uint64_t other_ops;
+	/* PAGES with CKPT_PAGES_XXH64 that succeeded and were checked */
+	uint64_t hashed, hashed_new, hashed_chain, hashed_arb, hashed_bytes;
+	uint64_t hash_refused;	/* refused for the hash state or the fd, as predicted */
+	uint64_t chain_max;	/* the longest chain (calls) */
 	int stop;
 	char first_fail[512];
 };
@@ -96,6 +133,7 @@ static char scratch_dir[64];
 static int scratch_mounted, pipe_fds[2] = { -1, -1 }, scratch_dirfd = -1;
 static int self_pidfd = -1;		/* a pidfd of the fuzzer process */
 static pid_t fuzzer_pid;
+static uint64_t pages_offered;		/* CKPT_IOC_INFO's pages_flags */
 
 struct worker {
 	struct fz_rng rng;
@@ -107,6 +145,14 @@ struct worker {
 	int sfd, sfd_wo, sfd_ro, sfd_app;	/* own scratch file: RW, WRONLY,
 						 * RDONLY, WRONLY|APPEND */
 	int sfd_direct;			/* WRONLY|O_DIRECT, or -1 (6.1's tmpfs) */
+	uint8_t *hs, *hs_end;		/* PAGES' hash states; guard follows */
+	/* The chain: the state the last successful hashed call stored, and
+	 * the bytes (as the file held them then) it covers. */
+	bool chain_ok;
+	struct ckpt_pages_xxh64 chain_st;
+	uint8_t *chain_buf;		/* CHAIN_MAX */
+	size_t chain_len;
+	uint64_t chain_calls;
 	uint64_t hash;			/* of the generated sequence */
 	uint64_t ncalls;
 };
@@ -315,7 +361,9 @@ static uint32_t pick_size(struct worker *w, int c)
 	case 4: return 16383;
 	case 5: return pick(w, 16384);
 	case 6: return ver0[c] + pick(w, 64);
-	default: return ver0[c];
+	case 7: return ksz[c];	/* this header's size (INFO: VER2) */
+	default:		/* PAGES: VER1 (2/3) or VER0 (no @hash) */
+		return c == C_PAGES && pick(w, 3) ? ksz[c] : ver0[c];
 	}
 }
 
@@ -340,6 +388,14 @@ struct pgen {
 	bool huge_off;		/* offset at or past the largest file offset */
 	bool pidfd_bad;		/* CKPT_PAGES_PIDFD with an fd that is none */
 	int fdk;
+	/* The hash state, as the module sees it (only the first @size bytes
+	 * of the struct: a short one passes a part of @hash, or none). */
+	uint64_t hash_ptr;	/* @hash as the module sees it */
+	int hash_err;		/* what the flag, @hash and the state give */
+	int hash_acc;		/* HA_*: the memory at hash_ptr */
+	int hash_kind;		/* HK_*: what was generated */
+	bool hashing;		/* the module hashes (flag and a usable state) */
+	struct ckpt_pages_xxh64 hs_before;	/* the state passed (HA_RW/RO) */
 	uint64_t total;		/* of the readable entries, saturated */
 	uint8_t before[sizeof(struct ckpt_pages)];	/* the argument as passed */
 };
@@ -416,7 +472,162 @@ static void pages_account(struct pgen *g, const struct ckpt_page_range *r)
 	g->total = g->total + r->len < g->total ? UINT64_MAX : g->total + r->len;
 }
 
-static void gen_pages(struct worker *w, struct ckpt_pages *a, struct pgen *g)
+/* The memory a hash state pointer names, for HSZ bytes. */
+enum { HA_NONE, HA_RW, HA_RO, HA_UNKNOWN };
+/* What gen_pages_hash() generated. */
+enum { HK_OFF, HK_NEW, HK_CHAIN, HK_ARB, HK_BADLEN, HK_NOPTR, HK_STRAY,
+       HK_UNREAD, HK_RO };
+
+static int hash_access(const struct worker *w, uint64_t p)
+{
+	uint64_t hs = (uintptr_t)w->hs, hs_end = (uintptr_t)w->hs_end;
+	uint64_t ro = (uintptr_t)ro_page, pg0, len;
+	unsigned char vec[2];
+
+	if (p >= (1ULL << 47) - page)	/* past the user address space */
+		return HA_NONE;
+	if (p >= hs && p + HSZ <= hs_end)
+		return HA_RW;
+	if (p >= ro && p + HSZ <= ro + page)
+		return HA_RO;
+	/* Into the page after the states or after ro_page (guard_page). */
+	if ((p > hs_end - HSZ && p < hs_end + page) ||
+	    (p > ro + page - HSZ && p < (uintptr_t)guard_page + page))
+		return HA_NONE;
+	/* Anything else: unmapped (mincore says ENOMEM), or not used. */
+	pg0 = p & ~(uint64_t)(page - 1);
+	len = (p + HSZ - pg0 + page - 1) & ~(uint64_t)(page - 1);
+	if (mincore((void *)(uintptr_t)pg0, len, vec) && errno == ENOMEM)
+		return HA_NONE;
+	return HA_UNKNOWN;
+}
+
+/* @hash as the module sees it when the struct is @size bytes. */
+static uint64_t hash_seen(uint64_t hash, uint32_t size)
+{
+	uint32_t n;
+
+	if (size >= CKPT_PAGES_SIZE_VER1)
+		return hash;
+	n = size > CKPT_PAGES_SIZE_VER0 ? size - CKPT_PAGES_SIZE_VER0 : 0;
+	return n ? hash & ((1ULL << (8 * n)) - 1) : 0;
+}
+
+/*
+ * Never let the module store a state into memory that is not ours: a
+ * pointer (a short struct's part of one, a garbage struct's) that is not
+ * a state page, ro_page, or unmapped is dropped.
+ */
+static void pages_safe_hash(struct worker *w, struct ckpt_pages *a, uint32_t size)
+{
+	uint64_t hp = hash_seen(a->hash, size);
+
+	if (hp && hash_access(w, hp) == HA_UNKNOWN)
+		a->hash = 0;
+}
+
+/*
+ * The flag and @hash: mostly a usable state (new, continuing the chain,
+ * arbitrary), else each way of getting them wrong.  Predicts what the
+ * module's hash checks give (g->hash_err) and whether it hashes.
+ */
+static void gen_pages_hash(struct worker *w, struct ckpt_pages *a,
+			   struct pgen *g, uint32_t size)
+{
+	static const int8_t kinds[15] = { HK_NEW, HK_NEW, HK_NEW, HK_CHAIN,
+		HK_CHAIN, HK_CHAIN, HK_CHAIN, HK_CHAIN, HK_ARB, HK_BADLEN,
+		HK_NOPTR, HK_STRAY, HK_UNREAD, HK_UNREAD, HK_RO };
+	/* Mostly where the struct has @hash (2 calls in 3). */
+	uint32_t v = pick(w, size >= CKPT_PAGES_SIZE_VER1 ? 22 : 90);
+	int k = v < ARRAY_SIZE(kinds) ? kinds[v] : HK_OFF;
+	struct ckpt_pages_xxh64 st;
+	uint64_t hp;
+	uint8_t *at;
+
+	if (k == HK_CHAIN && !w->chain_ok)
+		k = HK_NEW;
+	a->hash = 0;
+	memset(&st, 0, sizeof(st));
+	switch (k) {
+	case HK_NEW:
+	case HK_STRAY:		/* len 0: acc and digest are ignored */
+		if (pick(w, 2))
+			for (int i = 0; i < 4; i++)
+				st.acc[i] = rnd64(w);
+		st.digest = pick(w, 2) ? rnd64(w) : 0;
+		break;
+	case HK_CHAIN:
+		st = w->chain_st;
+		if (pick(w, 2))
+			st.digest = rnd64(w);	/* in: ignored */
+		break;
+	case HK_ARB:		/* any len that is a multiple of 32, but 0 */
+		st.len = pick(w, 3) ? (1 + pick(w, 1U << 20)) * 32ULL :
+			 (rnd64(w) & ~31ULL) | 32;
+		for (int i = 0; i < 4; i++)
+			st.acc[i] = rnd64(w);
+		st.digest = rnd64(w);
+		break;
+	case HK_BADLEN:
+		st.len = (pick(w, 2) ? 32ULL * pick(w, 1024) : rnd64(w) & ~31ULL) |
+			 (1 + pick(w, 31));
+		break;
+	}
+	switch (k) {
+	case HK_NEW: case HK_STRAY: case HK_CHAIN: case HK_ARB: case HK_BADLEN:
+		switch (pick(w, 8)) {
+		case 0: at = w->hs + 1 + pick(w, 7); break;	/* misaligned */
+		case 1: at = w->hs + 8 * pick(w, (page - HSZ) / 8 + 1); break;
+		case 2: at = w->hs_end - HSZ; break;		/* ends at the guard */
+		default: at = w->hs;
+		}
+		memcpy(at, &st, HSZ);
+		a->hash = (uintptr_t)at;
+		break;
+	case HK_RO:		/* zeros: a new hash, but no copy back */
+		a->hash = (uintptr_t)ro_page + 8 * pick(w, (page - HSZ) / 8 + 1);
+		break;
+	case HK_UNREAD:
+		switch (pick(w, 7)) {
+		case 0: a->hash = (uintptr_t)w->hs_end - 1 - pick(w, HSZ - 1); break;
+		case 1: a->hash = (uintptr_t)guard_page + pick(w, 64); break;
+		case 2: a->hash = 0x1000; break;
+		case 3: a->hash = 0xffff888000000000ULL; break;
+		case 4: a->hash = 0xffffffff81000000ULL; break;
+		case 5: a->hash = UNMAPPED_BASE + pick(w, 1024) * page + pick(w, page); break;
+		default: a->hash = 1ULL << 47; break;
+		}
+		break;
+	}
+	if (k == HK_STRAY)
+		a->flags &= ~CKPT_PAGES_XXH64;
+	else if (k != HK_OFF)
+		a->flags |= CKPT_PAGES_XXH64;
+	/* (HK_OFF keeps flags as picked: some_flags() may have set it.) */
+
+	pages_safe_hash(w, a, size);
+	hp = hash_seen(a->hash, size);
+	g->hash_kind = k;
+	g->hash_ptr = hp;
+	g->hash_acc = hp ? hash_access(w, hp) : HA_NONE;
+	if (g->hash_acc == HA_RW || g->hash_acc == HA_RO)
+		memcpy(&g->hs_before, (void *)(uintptr_t)hp, HSZ);
+	if (!(a->flags & CKPT_PAGES_XXH64)) {
+		g->hash_err = hp ? EINVAL : 0;
+	} else if (!hp) {
+		g->hash_err = EINVAL;
+	} else if (g->hash_acc == HA_NONE) {
+		g->hash_err = EFAULT;
+	} else {
+		if (g->hs_before.len % 32)
+			g->hash_err = EINVAL;
+		else
+			g->hashing = true;
+	}
+}
+
+static void gen_pages(struct worker *w, struct ckpt_pages *a, struct pgen *g,
+		      uint32_t size)
 {
 	static const uint32_t counts[] = { 0, 4, 8, 64, 4095, 4096, 4097, 65536,
 					   0xffffffff };
@@ -514,7 +725,8 @@ static void gen_pages(struct worker *w, struct ckpt_pages *a, struct pgen *g)
 	}
 	default: a->fd = w->sfd; g->fdk = FD_GOOD;
 	}
-	g->scalar_bad = (a->flags & ~CKPT_PAGES_FLAGS) || !n ||
+	gen_pages_hash(w, a, g, size);
+	g->scalar_bad = (a->flags & ~pages_offered) || !n ||
 			n > CKPT_PAGES_MAX_RANGES || (a->offset & (page - 1)) ||
 			a->offset > (uint64_t)INT64_MAX;
 }
@@ -577,6 +789,115 @@ static bool pages_verify(struct worker *w, const struct ckpt_pages *a,
 	return ok;
 }
 
+/* libxxhash from the state @in (len 0: a new hash) over @p, as the module's. */
+static void ref_xxh64(const struct ckpt_pages_xxh64 *in, const void *p, size_t n,
+		      struct ckpt_pages_xxh64 *out)
+{
+	XXH64_state_t s;
+
+	XXH64_reset(&s, 0);
+	if (in->len) {
+		s.total_len = in->len;
+		memcpy(s.v, in->acc, sizeof(s.v));
+	}
+	XXH64_update(&s, p, n);
+	memset(out, 0, sizeof(*out));
+	out->len = s.total_len;
+	memcpy(out->acc, s.v, sizeof(out->acc));	/* whole stripes: no rest */
+	out->digest = XXH64_digest(&s);
+}
+
+/*
+ * After a successful hashed call: the state it stored against libxxhash
+ * over what the file holds now at [offset, offset + total); a new hash
+ * against the one-shot XXH64 of those bytes, a continued chain against the
+ * one-shot XXH64 of everything the chain wrote.  Then extends the chain.
+ */
+static bool pages_hash_verify(struct worker *w, const struct ckpt_pages *a,
+			      const struct pgen *g, char *why, size_t whylen)
+{
+	const struct ckpt_pages_xxh64 *in = &g->hs_before;
+	bool chain = g->hash_kind == HK_CHAIN;
+	size_t pre = chain ? w->chain_len : 0, done = 0;
+	uint64_t n = g->total, one;
+	struct ckpt_pages_xxh64 got, ref;
+	uint8_t *buf, *d;
+	bool ok = true;
+	ssize_t r;
+
+	memcpy(&got, (void *)(uintptr_t)g->hash_ptr, HSZ);
+	if (n > (64ULL << 20)) {	/* more than the scratch fs holds */
+		snprintf(why, whylen, "succeeded with %#llx bytes", (unsigned long long)n);
+		return false;
+	}
+	buf = malloc(pre + n);
+	if (!buf)
+		return true;
+	memcpy(buf, w->chain_buf, pre);
+	d = buf + pre;
+	while (done < n) {
+		r = pread(w->sfd, d + done, n - done, (off_t)(a->offset + done));
+		if (r <= 0) {
+			snprintf(why, whylen, "pread at %#llx: %zd (%s)",
+				 (unsigned long long)(a->offset + done), r,
+				 fz_errname(r < 0 ? errno : 0));
+			free(buf);
+			return false;
+		}
+		done += r;
+	}
+	ref_xxh64(in, d, n, &ref);
+	if (got.len != ref.len || memcmp(got.acc, ref.acc, sizeof(got.acc)) ||
+	    got.digest != ref.digest) {
+		snprintf(why, whylen,
+			 "XXH64 state in {len %#llx acc0 %016llx}: stored {len %#llx acc0 %016llx digest %016llx}, libxxhash {len %#llx acc0 %016llx digest %016llx}",
+			 (unsigned long long)in->len, (unsigned long long)in->acc[0],
+			 (unsigned long long)got.len, (unsigned long long)got.acc[0],
+			 (unsigned long long)got.digest, (unsigned long long)ref.len,
+			 (unsigned long long)ref.acc[0], (unsigned long long)ref.digest);
+		ok = false;
+	} else if (!in->len && got.digest != (one = XXH64(d, n, 0))) {
+		snprintf(why, whylen, "new XXH64: digest %016llx, XXH64 of the file's %#llx bytes %016llx",
+			 (unsigned long long)got.digest, (unsigned long long)n,
+			 (unsigned long long)one);
+		ok = false;
+	} else if (chain && got.digest != (one = XXH64(buf, pre + n, 0))) {
+		snprintf(why, whylen, "continued XXH64 (chain of %llu calls): digest %016llx, one-shot XXH64 of the %#zx + %#llx bytes %016llx",
+			 (unsigned long long)w->chain_calls,
+			 (unsigned long long)got.digest, pre,
+			 (unsigned long long)n, (unsigned long long)one);
+		ok = false;
+	}
+	if (ok) {
+		__atomic_fetch_add(&sh->hashed, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&sh->hashed_bytes, n, __ATOMIC_RELAXED);
+		if (!in->len)
+			__atomic_fetch_add(&sh->hashed_new, 1, __ATOMIC_RELAXED);
+		else if (chain)
+			__atomic_fetch_add(&sh->hashed_chain, 1, __ATOMIC_RELAXED);
+		else
+			__atomic_fetch_add(&sh->hashed_arb, 1, __ATOMIC_RELAXED);
+	}
+	/* The chain: a new hash starts one, a continued one grows it. */
+	if (ok && !in->len && n <= CHAIN_MAX) {
+		memcpy(w->chain_buf, d, n);
+		w->chain_len = n;
+		w->chain_calls = 1;
+		w->chain_st = got;
+		w->chain_ok = true;
+	} else if (ok && chain && pre + n <= CHAIN_MAX) {
+		memcpy(w->chain_buf + pre, d, n);
+		w->chain_len = pre + n;
+		w->chain_st = got;
+		if (++w->chain_calls > __atomic_load_n(&sh->chain_max, __ATOMIC_RELAXED))
+			__atomic_store_n(&sh->chain_max, w->chain_calls, __ATOMIC_RELAXED);
+	} else if (chain || !in->len) {
+		w->chain_ok = false;	/* too long to keep, or broken */
+	}
+	free(buf);
+	return ok;
+}
+
 #define CMDFMT "cmd %#x (%s nr %u dir %u size %u) ptr %#llx kind %d: "
 #define CMDARGS cmd, cmd_names[hc], nr, dir, size, (unsigned long long)uptr, pk
 
@@ -597,6 +918,14 @@ static void check_pages(struct worker *w, const struct pgen *g, uint64_t uptr,
 		check(true, "ok");
 		return;
 	}
+	/* A state the call did not store is as it was. */
+	if (g->hash_acc == HA_RW && (ret != 0 || !g->hashing) &&
+	    memcmp((void *)(uintptr_t)g->hash_ptr, &g->hs_before, HSZ)) {
+		check(false, CMDFMT "PAGES (%s, hash kind %d) changed the hash state at %#llx",
+		      CMDARGS, fz_errname(err), g->hash_kind,
+		      (unsigned long long)g->hash_ptr);
+		return;
+	}
 	if (g->scalar_bad) {
 		ok = err == EINVAL;
 		want = "EINVAL (flags, count or offset)";
@@ -612,18 +941,32 @@ static void check_pages(struct worker *w, const struct pgen *g, uint64_t uptr,
 		   g->total > (uint64_t)INT64_MAX - a->offset) {
 		ok = err == EINVAL;
 		want = "EINVAL (a range, more than 1 GiB, or past LLONG_MAX)";
+	} else if (g->hash_err) {
+		ok = err == g->hash_err;
+		want = g->hash_err == EFAULT ? "EFAULT (hash state not readable)" :
+		       "EINVAL (CKPT_PAGES_XXH64 without @hash, @hash without it, or len % 32)";
+		if (ok)
+			__atomic_fetch_add(&sh->hash_refused, 1, __ATOMIC_RELAXED);
 	} else if (g->fdk == FD_EBADF) {
 		ok = err == EBADF;
 		want = "EBADF";
 	} else if (g->fdk == FD_EINVAL) {
 		ok = err == EINVAL;
 		want = "EINVAL (not a regular file, O_APPEND or O_DIRECT)";
+	} else if (g->hashing && a->fd == (uint32_t)w->sfd_wo) {
+		ok = err == EBADF;
+		want = "EBADF (hashing, the fd is not open for reading)";
+		if (ok)
+			__atomic_fetch_add(&sh->hash_refused, 1, __ATOMIC_RELAXED);
 	} else if (g->pidfd_bad) {
 		ok = err == EBADF;
 		want = "EBADF (not a pidfd)";
 	} else if (g->self && g->unmapped) {
 		ok = err == EFAULT || err == ENOSPC || (g->huge_off && err == EFBIG);
 		want = "EFAULT (not mapped)";
+	} else if (g->self && g->hashing && g->hash_acc == HA_RO) {
+		ok = err == EFAULT || err == ENOSPC || (g->huge_off && err == EFBIG);
+		want = "EFAULT (the hash state cannot be written back)";
 	} else if (g->self) {
 		ok = ret == 0 || err == ENOSPC || (g->huge_off && err == EFBIG);
 		want = "success";
@@ -634,12 +977,25 @@ static void check_pages(struct worker *w, const struct pgen *g, uint64_t uptr,
 			return;
 		}
 	} else {
-		check(true, "ok");
+		ok = true;	/* another target: any documented errno */
+		want = "";
+	}
+	if (ok && ret == 0 && g->hashing && g->hash_acc == HA_RO) {
+		ok = false;
+		want = "EFAULT (the hash state cannot be written back)";
+	}
+	if (ok && ret == 0 && g->hashing &&
+	    !pages_hash_verify(w, a, g, why, sizeof(why))) {
+		check(false, CMDFMT "PAGES pid %u count %u offset %#llx total %#llx hash kind %d at %#llx: %s",
+		      CMDARGS, a->pid, a->count, (unsigned long long)a->offset,
+		      (unsigned long long)g->total, g->hash_kind,
+		      (unsigned long long)g->hash_ptr, why);
 		return;
 	}
-	check(ok, CMDFMT "PAGES pid %u fd %d count %u offset %#llx total %#llx: expected %s, got %s",
+	check(ok, CMDFMT "PAGES pid %u fd %d count %u offset %#llx total %#llx hash kind %d %#llx: expected %s, got %s",
 	      CMDARGS, a->pid, (int)a->fd, a->count, (unsigned long long)a->offset,
-	      (unsigned long long)g->total, want, fz_errname(err));
+	      (unsigned long long)g->total, g->hash_kind,
+	      (unsigned long long)g->hash_ptr, want, fz_errname(err));
 }
 
 /* One ioctl call, generated, issued and checked. */
@@ -801,10 +1157,12 @@ static void one_ioctl(struct worker *w)
 			v->vmas = (uintptr_t)w->xs_end - 3 * CKPT_VMA_SIZE;
 		v->reserved = some_reserved(w);
 	} else if (c == C_PAGES) {
-		gen_pages(w, (struct ckpt_pages *)buf, &pg);
+		gen_pages(w, (struct ckpt_pages *)buf, &pg, size);
 	}
-	if (c == C_PAGES)
+	if (c == C_PAGES) {
 		pages_safe_fd(w, (struct ckpt_pages *)buf);
+		pages_safe_hash(w, (struct ckpt_pages *)buf, size);
+	}
 	if (c >= 0 && size > ksz[c] && size <= room && !pick(w, 6) &&
 	    (pk == P_GOOD || pk == P_MISALIGN)) {
 		buf[ksz[c] + pick(w, size - ksz[c])] = 1 + pick(w, 255);
@@ -898,9 +1256,13 @@ static void one_ioctl(struct worker *w)
 		      in.regs_flags == CKPT_REGS_FLAGS &&
 		      (size < CKPT_INFO_SIZE_VER1 ||
 		       (in.commands == 0x1ff && in.sigactions_flags == 0 &&
-			in.thread_flags == 0)),
-		      CMDFMT "INFO: abi %u rec %u", CMDARGS, in.abi_version,
-		      in.task_record_size);
+			in.thread_flags == 0)) &&
+		      (size < CKPT_INFO_SIZE_VER2 ||
+		       (in.vmas_flags == 0 && in.pages_flags == pages_offered)),
+		      CMDFMT "INFO: abi %u rec %u vmas_flags %#llx pages_flags %#llx",
+		      CMDARGS, in.abi_version, in.task_record_size,
+		      (unsigned long long)in.vmas_flags,
+		      (unsigned long long)in.pages_flags);
 		return;
 	}
 	if (c == 5) {
@@ -1039,7 +1401,7 @@ static void worker_scratch(struct worker *w)
 static void worker_setup(struct worker *w, int id)
 {
 	size_t len = (ARENA_PAGES + 1 + REC_PAGES + 1 + XS_PAGES + 1 +
-		      SRC_PAGES + 1) * page;
+		      SRC_PAGES + 1 + HS_PAGES + 1) * page;
 	uint8_t *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
@@ -1063,6 +1425,15 @@ static void worker_setup(struct worker *w, int id)
 	for (size_t i = 0; i < SRC_PAGES * (size_t)page; i++)
 		w->src[i] = src_byte(i);
 	mprotect(w->src + SRC_PAGES * page, page, PROT_NONE);
+	w->hs = w->src + (SRC_PAGES + 1) * page;
+	w->hs_end = w->hs + HS_PAGES * page;
+	mprotect(w->hs_end, page, PROT_NONE);
+	w->chain_ok = false;
+	w->chain_buf = malloc(CHAIN_MAX);
+	if (!w->chain_buf) {
+		perror("malloc");
+		exit(2);
+	}
 	worker_scratch(w);
 }
 
@@ -1074,6 +1445,7 @@ static void worker_close(struct worker *w)
 	close(w->sfd_app);
 	if (w->sfd_direct >= 0)
 		close(w->sfd_direct);
+	free(w->chain_buf);
 }
 
 static void *worker_main(void *arg)
@@ -1320,6 +1692,12 @@ static void setup(void)
 	if (ckpt_ioc_info(slots[0], &info))
 		die("CKPT_IOC_INFO");
 	xstate_size = info.xstate_size;
+	pages_offered = info.pages_flags;
+	check((pages_offered & CKPT_PAGES_PIDFD) && !(pages_offered & ~CKPT_PAGES_FLAGS),
+	      "INFO: pages_flags %#llx", (unsigned long long)pages_offered);
+	out("ckpt-fuzz: PAGES flags offered %#llx%s\n", (unsigned long long)pages_offered,
+	    pages_offered & CKPT_PAGES_XXH64 ? "" :
+	    " (no CKPT_PAGES_XXH64: hashed calls must fail with EINVAL)");
 
 	/* cgroup fds: real and bogus */
 	cgfds[ncgfds++] = ckpt_cg_open(&cg_a);
@@ -1468,6 +1846,14 @@ static void print_summary(uint64_t hash)
 	if (nthreads == 1 && nprocs == 0)
 		out("ckpt-fuzz: call sequence hash %016llx\n",
 		    (unsigned long long)hash);
+	out("ckpt-fuzz: PAGES XXH64: %llu hashed calls checked against libxxhash "
+	    "(%llu new, %llu continuing a chain, longest %llu calls, %llu from an "
+	    "arbitrary state; %llu MiB), %llu refused for the state or fd as predicted\n",
+	    (unsigned long long)sh->hashed, (unsigned long long)sh->hashed_new,
+	    (unsigned long long)sh->hashed_chain, (unsigned long long)sh->chain_max,
+	    (unsigned long long)sh->hashed_arb,
+	    (unsigned long long)(sh->hashed_bytes >> 20),
+	    (unsigned long long)sh->hash_refused);
 	for (int c = 0; c < NHIST; c++) {
 		char line[1024];
 		int n = snprintf(line, sizeof(line), "ckpt-fuzz:   %-6s", cmd_names[c]);

@@ -17,7 +17,7 @@
 static void test_sizes(void **state)
 {
 	(void)state;
-	assert_int_equal(sizeof(struct ckpt_info), CKPT_INFO_SIZE_VER1);
+	assert_int_equal(sizeof(struct ckpt_info), CKPT_INFO_SIZE_VER2);
 	assert_int_equal(sizeof(struct ckpt_begin), CKPT_BEGIN_SIZE_VER0);
 	assert_int_equal(sizeof(struct ckpt_end), CKPT_END_SIZE_VER0);
 	assert_int_equal(sizeof(struct ckpt_task), CKPT_TASK_SIZE_VER0);
@@ -25,6 +25,7 @@ static void test_sizes(void **state)
 	assert_int_equal(sizeof(struct ckpt_regs), CKPT_REGS_SIZE_VER0);
 	assert_int_equal(CKPT_INFO_SIZE_VER0, 40);
 	assert_int_equal(CKPT_INFO_SIZE_VER1, 64);
+	assert_int_equal(CKPT_INFO_SIZE_VER2, 80);
 	assert_int_equal(sizeof(struct ckpt_sigaction), CKPT_SIGACTION_SIZE);
 	assert_int_equal(sizeof(struct ckpt_sigactions), CKPT_SIGACTIONS_SIZE_VER0);
 	assert_int_equal(sizeof(struct ckpt_thread), CKPT_THREAD_SIZE_VER0);
@@ -36,9 +37,12 @@ static void test_sizes(void **state)
 	assert_int_equal(CKPT_VMA_SIZE, 64);
 	assert_int_equal(CKPT_VMAS_SIZE_VER0, 40);
 	assert_int_equal(sizeof(struct ckpt_page_range), CKPT_PAGE_RANGE_SIZE);
-	assert_int_equal(sizeof(struct ckpt_pages), CKPT_PAGES_SIZE_VER0);
+	assert_int_equal(sizeof(struct ckpt_pages), CKPT_PAGES_SIZE_VER1);
 	assert_int_equal(CKPT_PAGE_RANGE_SIZE, 16);
 	assert_int_equal(CKPT_PAGES_SIZE_VER0, 32);
+	assert_int_equal(CKPT_PAGES_SIZE_VER1, 40);
+	assert_int_equal(sizeof(struct ckpt_pages_xxh64), CKPT_PAGES_XXH64_SIZE);
+	assert_int_equal(CKPT_PAGES_XXH64_SIZE, 48);
 	assert_int_equal(CKPT_PAGES_MAX_RANGES, 4096);
 	assert_true(CKPT_PAGES_MAX_BYTES == 1073741824ULL);
 	assert_int_equal(CKPT_BEGIN_SIZE_VER0, 16);
@@ -62,6 +66,8 @@ static void test_offsets(void **state)
 	OFF(ckpt_info, commands, 40);
 	OFF(ckpt_info, sigactions_flags, 48);
 	OFF(ckpt_info, thread_flags, 56);
+	OFF(ckpt_info, vmas_flags, 64);
+	OFF(ckpt_info, pages_flags, 72);
 
 	OFF(ckpt_begin, flags, 0);
 	OFF(ckpt_begin, cgroup_fd, 4);
@@ -154,6 +160,11 @@ static void test_offsets(void **state)
 	OFF(ckpt_pages, count, 12);
 	OFF(ckpt_pages, ranges, 16);
 	OFF(ckpt_pages, offset, 24);
+	OFF(ckpt_pages, hash, 32);
+	OFF(ckpt_pages_xxh64, len, 0);
+	OFF(ckpt_pages_xxh64, acc, 8);
+	OFF(ckpt_pages_xxh64, acc[3], 32);
+	OFF(ckpt_pages_xxh64, digest, 40);
 
 	/* struct user_regs_struct order: r15 first, gs last, ip at 16*8. */
 	OFF(ckpt_gpregs, r15, 0);
@@ -168,7 +179,8 @@ static void test_commands(void **state)
 {
 	(void)state;
 	assert_int_equal(CKPT_IOC_MAGIC, 0xB9);
-	assert_int_equal(CKPT_IOC_INFO, _IOC(_IOC_READ | _IOC_WRITE, 0xB9, 0, 64));
+	assert_int_equal(CKPT_IOC_INFO, _IOC(_IOC_READ | _IOC_WRITE, 0xB9, 0, 80));
+	assert_int_equal(CKPT_IOC_INFO, 0xc050b900);
 	assert_int_equal(CKPT_IOC_BEGIN, _IOC(_IOC_WRITE, 0xB9, 1, 16));
 	assert_int_equal(CKPT_IOC_END, _IOC(_IOC_WRITE, 0xB9, 2, 8));
 	assert_int_equal(CKPT_IOC_SCAN, _IOC(_IOC_READ | _IOC_WRITE, 0xB9, 3, 32));
@@ -176,8 +188,8 @@ static void test_commands(void **state)
 	assert_int_equal(CKPT_IOC_SIGACTIONS, _IOC(_IOC_READ | _IOC_WRITE, 0xB9, 5, 24));
 	assert_int_equal(CKPT_IOC_THREAD, _IOC(_IOC_READ | _IOC_WRITE, 0xB9, 6, 128));
 	assert_int_equal(CKPT_IOC_VMAS, _IOC(_IOC_READ | _IOC_WRITE, 0xB9, 7, 40));
-	assert_int_equal(CKPT_IOC_PAGES, _IOC(_IOC_WRITE, 0xB9, 8, 32));
-	assert_int_equal(CKPT_IOC_PAGES, 0x4020b908);
+	assert_int_equal(CKPT_IOC_PAGES, _IOC(_IOC_WRITE, 0xB9, 8, 40));
+	assert_int_equal(CKPT_IOC_PAGES, 0x4028b908);
 }
 
 static void test_flag_values(void **state)
@@ -198,7 +210,8 @@ static void test_flag_values(void **state)
 	assert_int_equal(CKPT_CMD_BIT(CKPT_IOC_VMAS), 0x80);
 	assert_int_equal(CKPT_CMD_BIT(CKPT_IOC_PAGES), 0x100);
 	assert_int_equal(CKPT_PAGES_PIDFD, 1);
-	assert_int_equal(CKPT_PAGES_FLAGS, 1);
+	assert_int_equal(CKPT_PAGES_XXH64, 2);
+	assert_int_equal(CKPT_PAGES_FLAGS, 3);
 	/* smaps' order: the mnemonics' kernel bit numbers on x86_64 6.12 */
 	assert_true(CKPT_VMA_READ == 1ULL << 0 && CKPT_VMA_UFFD_MISSING == 1ULL << 9 &&
 		    CKPT_VMA_UFFD_WP == 1ULL << 12 && CKPT_VMA_MERGEABLE == 1ULL << 31 &&

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * st-pages.c: CKPT_IOC_PAGES (group "pages"), against the contract in
- * Documentation/abi.md, section "CKPT_IOC_PAGES".
+ * Documentation/abi.md, section "CKPT_IOC_PAGES".  The group spans
+ * st-pages*.c (st-pages.h says which file holds what); this file has the
+ * shared helpers, the argument, fd, target and permission rules, and the
+ * list of tests.
  *
  * Truth: a workload fills mappings of every kind with a known pattern
  * (private anonymous memory split by mprotect into RW / PROT_NONE / RW
@@ -28,26 +31,23 @@
  *
  * pages_errno_order checks the order of abi.md's errno table where two
  * rows apply.
+ *
+ * CKPT_PAGES_XXH64 (st-pages-xxh64.c): the digest against libxxhash's
+ * XXH64 of what the file holds (pread), in one call and carried over
+ * several, with a target that keeps rewriting its pages, through a file
+ * whose own page cache stays empty (overlayfs: the module reads back), and
+ * its argument rules and errno order.
  */
-#include <pthread.h>
-#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <sys/utsname.h>
-#include <linux/userfaultfd.h>
-#include "st.h"
-
-#define PAGE		4096UL
-#define MiB		(1UL << 20)
-#define GiB		(1ULL << 30)
+#include "st-pages.h"
 
 /* ---- the command ---------------------------------------------------------------- */
 
-static int ioc_pages(int dev, uint32_t pid, uint32_t fd,
-		     const struct ckpt_page_range *r, uint32_t count,
-		     uint64_t offset)
+int ioc_pages(int dev, uint32_t pid, uint32_t fd,
+	      const struct ckpt_page_range *r, uint32_t count, uint64_t offset)
 {
 	struct ckpt_pages a = {
 		.pid = pid,
@@ -60,155 +60,14 @@ static int ioc_pages(int dev, uint32_t pid, uint32_t fd,
 	return ioctl(dev, CKPT_IOC_PAGES, &a);
 }
 
-/*
- * @expr must fail with exactly @err; the message says what the call was
- * (printf-style), what was expected and what happened.  The "-1/ERRNO"
- * form is what tools/faults/run-in-vm.sh looks for (an injected ENOMEM).
- */
-#define EXPECT_ERR(err, expr, ...)					\
-	do {								\
-		char _what[256];					\
-		long _r;						\
-		int _e;							\
-		errno = 0;						\
-		_r = (long)(expr);					\
-		_e = errno;						\
-		if (_r != -1 || _e != (err)) {				\
-			snprintf(_what, sizeof(_what), __VA_ARGS__);	\
-			st_fail("%s: expected -1/%s, got %ld/%s", _what, \
-				st_errname(err), _r,			\
-				_r == -1 ? st_errname(_e) : "success");	\
-		}							\
-	} while (0)
-
-#define EXPECT_OK(expr, ...)						\
-	do {								\
-		char _what[256];					\
-		long _r;						\
-		errno = 0;						\
-		_r = (long)(expr);					\
-		if (_r != 0) {						\
-			int _e = errno;					\
-			snprintf(_what, sizeof(_what), __VA_ARGS__);	\
-			st_fail("%s: expected success, got %ld, failed: %s", \
-				_what, _r, st_errname(_e));		\
-		}							\
-	} while (0)
-
-/* ---- the pattern ----------------------------------------------------------------- */
-
-enum { R_ANON = 1, R_NONE, R_FILE, R_THP, R_SHARED, R_BUSY, R_THREAD,
-       R_PAGE, R_HOLE, R_COW = R_FILE + 10, R_UFFD, R_SECRET, R_SHMEM };
-
-#define ANON_PAGES	8	/* pages 4-5 PROT_NONE, page 6 never touched */
-#define ANON_UNTOUCHED	6
-#define NONE_PAGES	4	/* page 3 never touched */
-#define FILE_PAGES	4	/* page 1 COWed (COW_BYTES), page 3 never faulted */
-#define COW_BYTES	100
-#define THP_LEN		(4 * MiB)
-#define SHARED_PAGES	2
-
-static uint8_t pat(int role, size_t page, size_t off)
-{
-	return (uint8_t)(role * 37 + page * 101 + off * 7 + (off >> 8) + 1);
-}
-
-static void fill(uint8_t *p, int role, size_t first, size_t npages)
-{
-	size_t i, o;
-
-	for (i = 0; i < npages; i++)
-		for (o = 0; o < PAGE; o++)
-			p[i * PAGE + o] = pat(role, first + i, o);
-}
-
 /* ---- workloads (forked children: WL_CHECK, no cmocka) ------------------------------- */
 
-static uint8_t *wl_map(size_t len, int prot, int flags, int fd)
+uint8_t *wl_map(size_t len, int prot, int flags, int fd)
 {
 	void *p = mmap(NULL, len, prot, flags, fd, 0);
 
 	WL_CHECK(p != MAP_FAILED);
 	return p;
-}
-
-static void *wl_thread(void *arg)
-{
-	volatile uint64_t *counter = arg;
-	struct timespec ts = { 0, 1000000 };
-
-	st_report(R_THREAD, 0, st_gettid(), 0);
-	st_ready();
-	if (!counter)
-		st_idle();
-	for (;;) {
-		(*counter)++;
-		nanosleep(&ts, NULL);
-	}
-}
-
-/* The truth workload; @arg non-NULL: a thread keeps changing a page. */
-static void truth_wl(void *arg)
-{
-	char name[] = "/tmp/ckpt-st-pages-src.XXXXXX";
-	uint8_t *a, *n, *f, *raw, *t, *s, *b, buf[PAGE];
-	volatile uint8_t sink;
-	size_t i, o;
-	int fd;
-
-	/* Anonymous, split into RW [0,4), PROT_NONE [4,6), RW [6,8). */
-	a = wl_map(ANON_PAGES * PAGE, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1);
-	for (i = 0; i < ANON_PAGES; i++)
-		if (i != ANON_UNTOUCHED)
-			fill(a + i * PAGE, R_ANON, i, 1);
-	WL_CHECK(mprotect(a + 4 * PAGE, 2 * PAGE, PROT_NONE) == 0);
-	/* Data written, then PROT_NONE; the last page never touched. */
-	n = wl_map(NONE_PAGES * PAGE, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1);
-	fill(n, R_NONE, 0, NONE_PAGES - 1);
-	WL_CHECK(mprotect(n, NONE_PAGES * PAGE, PROT_NONE) == 0);
-	/* A private file mapping: page 0 read, page 1 COWed (partly
-	 * rewritten), page 2 read, page 3 never faulted. */
-	fd = mkstemp(name);
-	WL_CHECK(fd >= 0);
-	WL_CHECK(unlink(name) == 0);
-	for (i = 0; i < FILE_PAGES; i++) {
-		for (o = 0; o < PAGE; o++)
-			buf[o] = pat(R_FILE, i, o);
-		WL_CHECK(pwrite(fd, buf, PAGE, i * PAGE) == (ssize_t)PAGE);
-	}
-	f = wl_map(FILE_PAGES * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd);
-	close(fd);
-	sink = f[0];
-	for (o = 0; o < COW_BYTES; o++)
-		f[PAGE + o] = pat(R_COW, 1, o);
-	sink = f[2 * PAGE + 5];
-	(void)sink;
-	/* A 2 MiB-aligned MADV_HUGEPAGE region (THP where the kernel has it). */
-	raw = wl_map(THP_LEN + 2 * MiB, PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS, -1);
-	t = (uint8_t *)(((uintptr_t)raw + 2 * MiB - 1) & ~(2 * MiB - 1));
-	WL_CHECK(madvise(t, THP_LEN, MADV_HUGEPAGE) == 0 || errno == EINVAL);
-	fill(t, R_THP, 0, THP_LEN / PAGE);
-	/* Shared anonymous (shmem). */
-	s = wl_map(SHARED_PAGES * PAGE, PROT_READ | PROT_WRITE,
-		   MAP_SHARED | MAP_ANONYMOUS, -1);
-	fill(s, R_SHARED, 0, SHARED_PAGES);
-	/* A page whose first 8 bytes a thread may keep changing. */
-	b = wl_map(PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
-	fill(b, R_BUSY, 0, 1);
-	memset(b, 0, 8);
-
-	st_report(R_ANON, 0, 0, (uintptr_t)a);
-	st_report(R_NONE, 0, 0, (uintptr_t)n);
-	st_report(R_FILE, 0, 0, (uintptr_t)f);
-	st_report(R_THP, 0, 0, (uintptr_t)t);
-	st_report(R_SHARED, 0, 0, (uintptr_t)s);
-	st_report(R_BUSY, 0, 0, (uintptr_t)b);
-	st_wl_thread(wl_thread, arg ? (void *)b : NULL);
-	st_ready();
-	st_idle();
 }
 
 /* A small target: R_PAGE pages of pattern, and a hole (R_HOLE: 3 pages,
@@ -233,7 +92,7 @@ static void small_wl(void *arg)
 /* ---- runner helpers --------------------------------------------------------------- */
 
 /* An unlinked O_RDWR file in @dir, tracked. */
-static int tmp_file(const char *dir)
+int tmp_file(const char *dir)
 {
 	char path[PATH_MAX];
 	int fd;
@@ -247,7 +106,7 @@ static int tmp_file(const char *dir)
 }
 
 /* The same open file, opened again with @flags (a new file description). */
-static int reopen(int fd, int flags)
+int reopen(int fd, int flags)
 {
 	char path[64];
 
@@ -255,7 +114,14 @@ static int reopen(int fd, int flags)
 	return st_track_fd(ST_OK(open(path, flags)));
 }
 
-static uint64_t file_size(int fd)
+void track_pipe(int pfd[2])
+{
+	ST_OK(pipe(pfd));
+	st_track_fd(pfd[0]);
+	st_track_fd(pfd[1]);
+}
+
+uint64_t file_size(int fd)
 {
 	struct stat st;
 
@@ -263,7 +129,7 @@ static uint64_t file_size(int fd)
 	return (uint64_t)st.st_size;
 }
 
-static uint8_t *read_at(int fd, uint64_t off, size_t len)
+uint8_t *read_at(int fd, uint64_t off, size_t len)
 {
 	uint8_t *buf = malloc(len ? len : 1);
 	size_t got = 0;
@@ -284,62 +150,9 @@ static uint8_t *read_at(int fd, uint64_t off, size_t len)
 	return buf;
 }
 
-/* @len bytes of @pid at @addr through /proc/PID/mem (FOLL_FORCE). */
-static uint8_t *proc_mem(pid_t pid, uint64_t addr, size_t len)
-{
-	char path[64];
-	uint8_t *buf = malloc(len);
-	size_t got = 0;
-	ssize_t r;
-	int fd;
-
-	ST_CHECK(buf != NULL);
-	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
-	fd = ST_OK(open(path, O_RDONLY | O_CLOEXEC));
-	while (got < len) {
-		r = pread(fd, buf + got, len - got, (off_t)(addr + got));
-		if (r <= 0)
-			st_fail("%s at %#llx: %s", path,
-				(unsigned long long)(addr + got),
-				r ? st_errname(errno) : "EOF");
-		got += r;
-	}
-	close(fd);
-	return buf;
-}
-
-/* Does process_vm_readv of @pid give @want? */
-static void check_vm_readv(pid_t pid, uint64_t addr, size_t len,
-			   const uint8_t *want, const char *what)
-{
-	uint8_t *buf = malloc(len);
-	struct iovec l = { buf, len }, r = { (void *)(uintptr_t)addr, len };
-	ssize_t n;
-
-	ST_CHECK(buf != NULL);
-	n = process_vm_readv(pid, &l, 1, &r, 1, 0);
-	if (n < 0 && errno == ENOSYS) {
-		/* CROSS_MEMORY_ATTACH is off (the debug kernel's tinyconfig):
-		 * /proc/PID/mem and the pattern remain the truth. */
-		static bool said;
-
-		if (!said)
-			st_diag("process_vm_readv: ENOSYS in this kernel: /proc/PID/mem is the only truth");
-		said = true;
-		free(buf);
-		return;
-	}
-	if (n != (ssize_t)len)
-		st_fail("process_vm_readv of %s (%#llx + %#zx): %zd, %s", what,
-			(unsigned long long)addr, len, n, st_errname(errno));
-	if (memcmp(buf, want, len))
-		st_fail("process_vm_readv and /proc/PID/mem differ for %s", what);
-	free(buf);
-}
-
 
 /* An address range of @len bytes that is mapped nowhere in @pid. */
-static uint64_t unmapped_in(pid_t pid, uint64_t len)
+uint64_t unmapped_in(pid_t pid, uint64_t len)
 {
 	static const uint64_t cands[] = { 0x200000000000ULL, 0x300000000000ULL,
 					  0x100000000000ULL };
@@ -366,8 +179,8 @@ static uint64_t unmapped_in(pid_t pid, uint64_t len)
 }
 
 /* The first mapping of @pid whose maps line ends in @name, e.g. "[vdso]". */
-static bool find_mapping(pid_t pid, const char *name, uint64_t *start,
-			 uint64_t *end)
+bool find_mapping(pid_t pid, const char *name, uint64_t *start,
+		  uint64_t *end)
 {
 	char path[64], line[512];
 	unsigned long long s, e;
@@ -393,7 +206,7 @@ static bool find_mapping(pid_t pid, const char *name, uint64_t *start,
 }
 
 /* Is this smaps line a mapping's header ("start-end perms ...")? */
-static bool smaps_header(const char *line, unsigned long long *start)
+bool smaps_header(const char *line, unsigned long long *start)
 {
 	unsigned long long e;
 	char perms[8];
@@ -424,29 +237,9 @@ static void smaps_flags(pid_t pid, uint64_t start, char *out, size_t len)
 	fclose(f);
 }
 
-/* A "Key:   N kB" line of /proc/PID/status, in kB. */
-static long status_kb(pid_t pid, const char *key)
-{
-	char path[64], *text, *line;
-	size_t l = strlen(key);
-	long v = -1;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	text = ckpt_slurp(path);
-	ST_CHECK(text != NULL, "%s: %s", path, st_errname(errno));
-	for (line = text; line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
-		if (!strncmp(line, key, l) && line[l] == ':') {
-			v = strtol(line + l + 1, NULL, 10);
-			break;
-		}
-	free(text);
-	ST_CHECK(v >= 0, "no %s in %s", key, path);
-	return v;
-}
-
 /* ---- file systems -------------------------------------------------------------------- */
 
-static bool fs_listed(const char *fs)
+bool fs_listed(const char *fs)
 {
 	char *text = ckpt_slurp("/proc/filesystems"), *p;
 	bool found = false;
@@ -459,7 +252,7 @@ static bool fs_listed(const char *fs)
 	return found;
 }
 
-static const char *new_mountpoint(const char *tag, char *dir, size_t len)
+const char *new_mountpoint(const char *tag, char *dir, size_t len)
 {
 	snprintf(dir, len, "/run/ckpt-st-pages-%s.%d", tag, getpid());
 	if (mkdir(dir, 0700) && errno != EEXIST)
@@ -468,8 +261,8 @@ static const char *new_mountpoint(const char *tag, char *dir, size_t len)
 }
 
 /* A tmpfs with @opts, mounted and tracked. */
-static const char *mount_tmpfs(const char *tag, const char *opts, char *dir,
-			       size_t len)
+const char *mount_tmpfs(const char *tag, const char *opts, char *dir,
+			size_t len)
 {
 	new_mountpoint(tag, dir, len);
 	if (mount("tmpfs", dir, "tmpfs", 0, opts)) {
@@ -483,13 +276,28 @@ static const char *mount_tmpfs(const char *tag, const char *opts, char *dir,
 	return dir;
 }
 
+/* A tmpfs with huge=always (large folios in the page cache), or a plain
+ * one where the kernel refuses that (with a diagnostic); tracked. */
+const char *mount_huge(char *dir, size_t len)
+{
+	const char *d = mount_tmpfs("huge", "huge=always", dir, len);
+
+	if (!d) {
+		st_diag("tmpfs huge=always: %s; a plain tmpfs instead",
+			st_errname(errno));
+		d = mount_tmpfs("huge", "", dir, len);
+		ST_CHECK(d != NULL, "mount tmpfs: %s", st_errname(errno));
+	}
+	return d;
+}
+
 /*
  * A small ext4 on a loop device, mounted and tracked, or NULL (with a
  * diagnostic) when this kernel has neither built in nor as modules (the
  * debug kernel).  A Debian kernel has both: there, failing to set it up
  * fails the test.
  */
-static const char *mount_ext4(char *dir, size_t len)
+const char *mount_ext4(char *dir, size_t len)
 {
 	char path[PATH_MAX], img[96], cmd[PATH_MAX + 256];
 	struct utsname u;
@@ -519,296 +327,48 @@ static const char *mount_ext4(char *dir, size_t len)
 	return dir;
 }
 
-/* ---- the truth test ------------------------------------------------------------------ */
-
-struct layout {
-	uint64_t anon, none, file, thp, shared, busy, vdso, vdso_end;
-	pid_t pid, tid;
-};
-
-static void get_layout(pid_t pid, struct layout *l)
-{
-	l->pid = pid;
-	l->anon = st_find_rep(R_ANON, 0)->val;
-	l->none = st_find_rep(R_NONE, 0)->val;
-	l->file = st_find_rep(R_FILE, 0)->val;
-	l->thp = st_find_rep(R_THP, 0)->val;
-	l->shared = st_find_rep(R_SHARED, 0)->val;
-	l->busy = st_find_rep(R_BUSY, 0)->val;
-	l->tid = st_find_rep(R_THREAD, 0)->aux;
-	ST_CHECK(l->tid != pid);
-	if (!find_mapping(pid, "[vdso]", &l->vdso, &l->vdso_end))
-		st_fail("no [vdso] in /proc/%d/maps", pid);
-}
-
-struct prange {
-	uint64_t start, len;
-	const char *what;
-	bool readable;		/* by process_vm_readv too */
-};
-
-#define NTRUTH	10
-
-static void truth_ranges(const struct layout *l, struct prange *r)
-{
-	const struct prange v[NTRUTH] = {
-		{ l->thp + 3 * PAGE, 5 * PAGE, "THP +3 pages", true },
-		{ l->anon, ANON_PAGES * PAGE, "anon RW/NONE/RW, one page untouched", false },
-		{ l->file, FILE_PAGES * PAGE, "private file, COWed page", true },
-		{ l->none, NONE_PAGES * PAGE, "PROT_NONE after data", false },
-		{ l->shared, SHARED_PAGES * PAGE, "shared anon", true },
-		{ l->anon + 2 * PAGE, PAGE, "anon page 2 again", true },
-		{ l->vdso, l->vdso_end - l->vdso, "[vdso]", true },
-		{ l->thp, THP_LEN, "THP region", true },
-		{ l->thp + 2 * MiB - 2 * PAGE, 4 * PAGE, "across the 2 MiB boundary", true },
-		{ l->busy, PAGE, "a page a thread changes", true },
-	};
-
-	memcpy(r, v, sizeof(v));
-}
-
-/* The byte the pattern puts at @addr: 0..255, -1 any, -2 no pattern. */
-static int expected_byte(const struct layout *l, uint64_t addr)
-{
-	size_t pg, o = addr % PAGE;
-
-#define IN(base, len)	(addr >= (base) && addr < (base) + (len))
-	if (IN(l->anon, ANON_PAGES * PAGE)) {
-		pg = (addr - l->anon) / PAGE;
-		return pg == ANON_UNTOUCHED ? 0 : pat(R_ANON, pg, o);
-	}
-	if (IN(l->none, NONE_PAGES * PAGE)) {
-		pg = (addr - l->none) / PAGE;
-		return pg == NONE_PAGES - 1 ? 0 : pat(R_NONE, pg, o);
-	}
-	if (IN(l->file, FILE_PAGES * PAGE)) {
-		pg = (addr - l->file) / PAGE;
-		return pg == 1 && o < COW_BYTES ? pat(R_COW, pg, o) : pat(R_FILE, pg, o);
-	}
-	if (IN(l->thp, THP_LEN))
-		return pat(R_THP, (addr - l->thp) / PAGE, o);
-	if (IN(l->shared, SHARED_PAGES * PAGE))
-		return pat(R_SHARED, (addr - l->shared) / PAGE, o);
-	if (IN(l->busy, PAGE))
-		return o < 8 ? -1 : pat(R_BUSY, 0, o);
-#undef IN
-	return -2;
-}
-
 /*
- * Write the truth ranges of @l with @dev into @fd at @off, as @pid, and
- * compare.  @prefill: the file already holds 0x5a bytes around the
- * range, which must stay; otherwise the file must end where the data does.
- * @ro_arg: the argument and the ranges sit in a read-only page (_IOW:
- * nothing is copied back).
+ * An overlayfs (lower, upper and work directories on a new tmpfs) mounted
+ * at @dir and tracked, its upper directory in @upper; or NULL (with a
+ * diagnostic) when this kernel has no overlayfs, neither built in nor as a
+ * module (the debug kernel).  A Debian kernel has it as a module: there,
+ * failing to mount it fails the test.
  */
-static void truth_write_check(int dev, const struct layout *l, pid_t pid,
-			      int fd, uint64_t off, bool prefill, bool ro_arg,
-			      const char *fname)
+const char *mount_overlay(char *dir, size_t len, char *upper, size_t ulen)
 {
-	struct prange pr[NTRUTH];
-	struct ckpt_page_range *r;
-	struct ckpt_pages *a;
-	uint64_t total = 0, at, size_before = file_size(fd);
-	long rss_before, rss_after;
-	uint8_t *page, *got, *truth;
-	size_t i, j;
-	int e;
-
-	truth_ranges(l, pr);
-	page = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ST_CHECK(page != MAP_FAILED);
-	r = (void *)page;
-	a = (void *)(page + PAGE / 2);
-	for (i = 0; i < NTRUTH; i++) {
-		r[i].start = pr[i].start;
-		r[i].len = pr[i].len;
-		total += pr[i].len;
-	}
-	*a = (struct ckpt_pages){ .pid = pid, .fd = fd, .count = NTRUTH,
-		.ranges = (uintptr_t)r, .offset = off };
-	if (ro_arg)
-		ST_OK(mprotect(page, PAGE, PROT_READ));
-	rss_before = status_kb(l->pid, "RssAnon");
-	EXPECT_OK(ioctl(dev, CKPT_IOC_PAGES, a),
-		  "PAGES of %d (as %d) into %s at %#llx, %d ranges, %llu bytes",
-		  l->pid, pid, fname, (unsigned long long)off, NTRUTH,
-		  (unsigned long long)total);
-	rss_after = status_kb(l->pid, "RssAnon");
-	/* Never-touched pages read as zeros without being allocated. */
-	if (rss_after != rss_before)
-		st_fail("PAGES changed the target's RssAnon: %ld kB before, %ld kB after (untouched pages allocated?)",
-			rss_before, rss_after);
-	/* Nothing copied back: the argument is as it was. */
-	ST_EQ(a->pid, (uint32_t)pid);
-	ST_EQ(a->count, NTRUTH);
-	ST_EQ(a->offset, off);
-	ST_EQ(a->flags, 0);
-	if (prefill) {
-		ST_EQ(file_size(fd), size_before);
-		got = read_at(fd, 0, off);
-		for (j = 0; j < off; j++)
-			if (got[j] != 0x5a)
-				st_fail("%s: byte %#zx before the offset %#llx changed to %#x",
-					fname, j, (unsigned long long)off, got[j]);
-		free(got);
-		got = read_at(fd, off + total, size_before - off - total);
-		for (j = 0; j < size_before - off - total; j++)
-			if (got[j] != 0x5a)
-				st_fail("%s: byte %#llx after the data changed to %#x",
-					fname, (unsigned long long)(off + total + j), got[j]);
-		free(got);
-	} else {
-		/* The file grows as needed: exactly to the end of the data. */
-		if (file_size(fd) != off + total)
-			st_fail("%s: size %llu after PAGES at %#llx of %llu bytes, expected %llu",
-				fname, (unsigned long long)file_size(fd),
-				(unsigned long long)off, (unsigned long long)total,
-				(unsigned long long)(off + total));
-		got = read_at(fd, 0, off);
-		for (j = 0; j < off; j++)
-			if (got[j])
-				st_fail("%s: the hole before the offset has byte %#zx = %#x",
-					fname, j, got[j]);
-		free(got);
-	}
-	for (i = 0, at = off; i < NTRUTH; at += pr[i].len, i++) {
-		got = read_at(fd, at, pr[i].len);
-		truth = proc_mem(l->pid, pr[i].start, pr[i].len);
-		if (pr[i].readable && pr[i].start != l->busy)
-			check_vm_readv(l->pid, pr[i].start, pr[i].len, truth,
-				       pr[i].what);
-		for (j = 0; j < pr[i].len; j++) {
-			uint64_t addr = pr[i].start + j;
-
-			e = expected_byte(l, addr);
-			if (e >= 0 && truth[j] != e)
-				st_fail("range %zu (%s): /proc/%d/mem at %#llx reads %#x, the workload wrote %#x",
-					i, pr[i].what, l->pid,
-					(unsigned long long)addr, truth[j], e);
-			if (e != -1 && got[j] != truth[j])
-				st_fail("%s: range %zu (%s) at file offset %#llx (target %#llx): byte %#x, the target has %#x",
-					fname, i, pr[i].what,
-					(unsigned long long)(at + j),
-					(unsigned long long)addr, got[j], truth[j]);
-		}
-		free(got);
-		free(truth);
-	}
-	munmap(page, PAGE);
-}
-
-/* A tracked file pre-filled with 0x5a: @before bytes, room, @after bytes. */
-static int prefilled(const char *dir, uint64_t len)
-{
-	int fd = tmp_file(dir);
-	uint8_t *buf = malloc(MiB);
-	uint64_t at;
-	size_t n;
-
-	ST_CHECK(buf != NULL);
-	memset(buf, 0x5a, MiB);
-	for (at = 0; at < len; at += n) {
-		n = len - at < MiB ? len - at : MiB;
-		ST_EQ(pwrite(fd, buf, n, at), (ssize_t)n);
-	}
-	free(buf);
-	return fd;
-}
-
-static uint64_t truth_total(const struct layout *l)
-{
-	struct prange pr[NTRUTH];
-	uint64_t t = 0;
+	char base[256], path[512], opts[3 * PATH_MAX + 64];
+	static const char *const sub[] = { "lower", "upper", "work", "merged" };
+	struct utsname u;
 	size_t i;
 
-	truth_ranges(l, pr);
-	for (i = 0; i < NTRUTH; i++)
-		t += pr[i].len;
-	return t;
-}
-
-/* Write into every kind of file: tmpfs (pre-filled), huge tmpfs, ext4. */
-static void truth_all_files(int dev, int dev2, const struct layout *l)
-{
-	char hdir[PATH_MAX], edir[PATH_MAX];
-	uint64_t total = truth_total(l), off;
-	const char *d;
-	int fd;
-
-	/* tmpfs /tmp, offset 3 pages, data around it; read-only argument. */
-	off = 3 * PAGE;
-	fd = prefilled("/tmp", off + total + 2 * PAGE);
-	truth_write_check(dev, l, l->pid, fd, off, true, true, "/tmp (tmpfs)");
-	/* Through a non-leader thread's id, on the other file. */
-	fd = prefilled("/tmp", off + total + 2 * PAGE);
-	truth_write_check(dev2, l, l->tid, fd, off, true, false,
-			  "/tmp (tmpfs) via a thread");
-	/* A tmpfs with huge=always (large folios in the page cache). */
-	d = mount_tmpfs("huge", "huge=always", hdir, sizeof(hdir));
-	if (!d) {
-		st_diag("tmpfs huge=always: %s; a plain tmpfs instead",
-			st_errname(errno));
-		d = mount_tmpfs("huge", "", hdir, sizeof(hdir));
-		ST_CHECK(d != NULL, "mount tmpfs: %s", st_errname(errno));
+	ST_OK(uname(&u));
+	snprintf(path, sizeof(path), "/lib/modules/%s/kernel/fs/overlayfs",
+		 u.release);
+	if (!fs_listed("overlay") && access(path, F_OK)) {
+		st_diag("kernel %s has no overlayfs: the overlay file is left out",
+			u.release);
+		return NULL;
 	}
-	off = 2 * MiB + 5 * PAGE;
-	fd = tmp_file(d);
-	truth_write_check(dev, l, l->pid, fd, off, false, false, "tmpfs huge=always");
-	/* ext4, a sparse file. */
-	d = mount_ext4(edir, sizeof(edir));
-	if (d) {
-		off = MiB + 5 * PAGE;
-		fd = tmp_file(d);
-		truth_write_check(dev2, l, l->pid, fd, off, false, false, "ext4");
+	ST_CHECK(mount_tmpfs("ovl", "", base, sizeof(base)) != NULL,
+		 "mount tmpfs: %s", st_errname(errno));
+	for (i = 0; i < ARRAY_SIZE(sub); i++) {
+		snprintf(path, sizeof(path), "%s/%s", base, sub[i]);
+		ST_OK(mkdir(path, 0700));
 	}
-}
-
-static void thp_diag(pid_t pid, uint64_t thp)
-{
-	char path[64], line[256];
-	unsigned long long s;
-	bool in = false;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/smaps", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		if (smaps_header(line, &s))
-			in = s == thp;
-		if (in && !strncmp(line, "AnonHugePages:", 14)) {
-			line[strcspn(line, "\n")] = 0;
-			st_diag("MADV_HUGEPAGE region: %s", line);
-			break;
-		}
-	}
-	fclose(f);
-}
-
-/* A running target, no session: a thread keeps changing one page. */
-static void pages_truth_running(void **state)
-{
-	struct layout l;
-	pid_t pid;
-	int dev;
-
-	(void)state;
-	ST_EQ(sysconf(_SC_PAGESIZE), PAGE);
-	pid = st_spawn(NULL, truth_wl, (void *)1);
-	st_wait_ready(2);
-	get_layout(pid, &l);
-	thp_diag(pid, l.thp);
-	dev = st_dev();
-	truth_all_files(dev, dev, &l);
-	/* It kept running all along. */
-	ST_CHECK(st_state(pid, 0) != 'Z');
+	snprintf(dir, len, "%s/merged", base);
+	snprintf(upper, ulen, "%s/upper", base);
+	snprintf(opts, sizeof(opts), "lowerdir=%s/lower,upperdir=%s,workdir=%s/work",
+		 base, upper, base);
+	if (!fs_listed("overlay") && system("modprobe overlay 2>/dev/null") != 0)
+		st_diag("modprobe overlay failed: trying the mount anyway");
+	if (mount("overlay", dir, "overlay", 0, opts))
+		st_fail("mount -t overlay -o %s %s: %s", opts, dir, st_errname(errno));
+	st_track_mount(dir);
+	return dir;
 }
 
 /* SCAN with no room says ENOSPC when the session is there. */
-static void session_intact(int sfd)
+void session_intact(int sfd)
 {
 	struct ckpt_scan s;
 
@@ -816,41 +376,10 @@ static void session_intact(int sfd)
 	ST_CHECK(s.count >= 1, "SCAN count %u", s.count);
 }
 
-/* A frozen target in a session: on the session's file and another. */
-static void pages_truth_frozen(bool v1)
-{
-	struct ckpt_cg *cg = st_cg_new(v1, "c");
-	struct layout l;
-	pid_t pid;
-	int sfd;
-
-	pid = st_spawn(cg, truth_wl, NULL);
-	st_wait_ready(2);
-	get_layout(pid, &l);
-	st_freeze(cg);
-	sfd = st_begin(cg, pid);
-	truth_all_files(sfd, st_dev(), &l);
-	/* The session is intact. */
-	session_intact(sfd);
-	ST_OK(ckpt_ioc_end(sfd));
-}
-
-static void pages_truth_frozen_v2(void **state)
-{
-	(void)state;
-	pages_truth_frozen(false);
-}
-
-static void pages_truth_frozen_v1(void **state)
-{
-	(void)state;
-	pages_truth_frozen(true);
-}
-
 /* ---- a small call, the smoke test (and the fault-injection test) ---------------------- */
 
-static void check_pattern(int fd, uint64_t off, int role, size_t first,
-			  size_t npages, const char *what)
+void check_pattern(int fd, uint64_t off, int role, size_t first,
+		   size_t npages, const char *what)
 {
 	uint8_t *got = read_at(fd, off, npages * PAGE);
 	size_t i, o;
@@ -865,7 +394,7 @@ static void check_pattern(int fd, uint64_t off, int role, size_t first,
 	free(got);
 }
 
-static pid_t small_target(uint64_t *p, uint64_t *hole, size_t npages)
+pid_t small_target(uint64_t *p, uint64_t *hole, size_t npages)
 {
 	int base = __atomic_load_n(&st_shm->ready, __ATOMIC_SEQ_CST);
 	pid_t pid = st_spawn(NULL, small_wl, (void *)(uintptr_t)npages);
@@ -877,7 +406,20 @@ static pid_t small_target(uint64_t *p, uint64_t *hole, size_t npages)
 	return pid;
 }
 
-static void pages_simple(void **state)
+pid_t zombie_target(pid_t *root)
+{
+	int base = __atomic_load_n(&st_shm->ready, __ATOMIC_SEQ_CST);
+	pid_t r = st_spawn(NULL, st_wl_zombie_root, NULL), z;
+
+	st_wait_ready(base + 1);
+	z = st_find_rep(1, 0)->aux;
+	st_wait_state(z, 0, 'Z');
+	if (root)
+		*root = r;
+	return z;
+}
+
+void pages_simple(void **state)
 {
 	struct ckpt_page_range r[2];
 	uint64_t p;
@@ -893,7 +435,7 @@ static void pages_simple(void **state)
 	check_pattern(fd, 3 * PAGE, R_PAGE, 0, 1, "range 1");
 }
 
-static void pages_info(void **state)
+void pages_info(void **state)
 {
 	struct ckpt_info info;
 	int dev = st_dev();
@@ -924,7 +466,7 @@ static uint64_t user_top(void)
 	return 1ULL << 56;
 }
 
-static void pages_bad_args(void **state)
+void pages_bad_args(void **state)
 {
 	static const uint32_t bad_flags[] = { 2, 3, 4, 0x80000000, ~0U,
 					      ~CKPT_PAGES_FLAGS };
@@ -1060,10 +602,12 @@ static void pages_bad_args(void **state)
 }
 
 /* Size versioning: short, long with a zero tail, long with a nonzero one;
- * the argument pointer; the wrong direction. */
-static void pages_struct_size(void **state)
+ * the argument pointer; the wrong direction.  The module knows
+ * CKPT_PAGES_SIZE_VER1 bytes: a nonzero @hash (bytes 32-39) is not E2BIG
+ * but EINVAL (without CKPT_PAGES_XXH64), see pages_xxh64_bad_args. */
+void pages_struct_size(void **state)
 {
-	static const unsigned int tails[] = { 8, 64, 4096 - CKPT_PAGES_SIZE_VER0 };
+	static const unsigned int tails[] = { 8, 64, 4096 - CKPT_PAGES_SIZE_VER1 };
 	struct ckpt_page_range r[1];
 	union {
 		struct ckpt_pages a;
@@ -1090,7 +634,7 @@ static void pages_struct_size(void **state)
 						   CKPT_PAGES_SIZE_VER0 - 1), u),
 		   "argument size %u", CKPT_PAGES_SIZE_VER0 - 1);
 	for (t = 0; t < ARRAY_SIZE(tails); t++) {
-		size = CKPT_PAGES_SIZE_VER0 + tails[t];
+		size = CKPT_PAGES_SIZE_VER1 + tails[t];
 		/* A zero tail: works, and nothing is written back. */
 		memset(u, 0, sizeof(*u));
 		VALID(&u->a);
@@ -1101,7 +645,7 @@ static void pages_struct_size(void **state)
 		for (at = CKPT_PAGES_SIZE_VER0; at < size; at++)
 			ST_EQ(u->raw[at], 0);
 		/* A nonzero byte anywhere past the struct: E2BIG. */
-		for (at = CKPT_PAGES_SIZE_VER0; at < size; at += 1 + (size - at) / 3) {
+		for (at = CKPT_PAGES_SIZE_VER1; at < size; at += 1 + (size - at) / 3) {
 			memset(u, 0, sizeof(*u));
 			VALID(&u->a);
 			u->raw[at] = (char)0x80;
@@ -1120,7 +664,7 @@ static void pages_struct_size(void **state)
 		   "argument at a kernel address");
 	a = st_guarded(CKPT_PAGES_SIZE_VER0 - 8);
 	EXPECT_ERR(EFAULT, ioctl(dev, CKPT_IOC_PAGES, a), "argument runs into a guard page");
-	a = st_guarded(CKPT_PAGES_SIZE_VER0);
+	a = st_guarded(CKPT_PAGES_SIZE_VER1);
 	VALID(a);
 	ST_OK(mprotect((void *)((uintptr_t)a & ~(PAGE - 1)), PAGE, PROT_READ));
 	EXPECT_OK(ioctl(dev, CKPT_IOC_PAGES, a), "a read-only argument before a guard page (_IOW)");
@@ -1161,7 +705,7 @@ static int open_direct(int fd, char *edir, size_t len, const char **where)
 	return d;
 }
 
-static void pages_bad_fd(void **state)
+void pages_bad_fd(void **state)
 {
 	struct ckpt_page_range r[1];
 	uint64_t p;
@@ -1184,9 +728,7 @@ static void pages_bad_fd(void **state)
 	opath = reopen(fd, O_PATH);
 	EXPECT_ERR(EBADF, ioc_pages(dev, pid, opath, r, 1, 0), "an O_PATH fd");
 	/* Not a regular file: EINVAL. */
-	ST_OK(pipe(pfd));
-	st_track_fd(pfd[0]);
-	st_track_fd(pfd[1]);
+	track_pipe(pfd);
 	EXPECT_ERR(EINVAL, ioc_pages(dev, pid, pfd[1], r, 1, 0), "a pipe's write end");
 	ST_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
 	st_track_fd(sv[0]);
@@ -1252,7 +794,7 @@ static void secret_wl(void *arg)
 	st_idle();
 }
 
-static void pages_bad_target(void **state)
+void pages_bad_target(void **state)
 {
 	struct ckpt_page_range r[2];
 	uint64_t p, hole, vvar, vvar_end, a, b;
@@ -1273,10 +815,7 @@ static void pages_bad_target(void **state)
 	ST_CHECK(!strcmp(comm, "kthreadd\n"), "pid 2 is '%s'", comm);
 	EXPECT_ERR(EOPNOTSUPP, ioc_pages(dev, 2, fd, r, 1, 0), "pid 2 (kthreadd)");
 	/* A zombie has no memory map any more. */
-	zroot = st_spawn(NULL, st_wl_zombie_root, NULL);
-	st_wait_ready(2);
-	z = st_find_rep(1, 0)->aux;
-	st_wait_state(z, 0, 'Z');
+	z = zombie_target(&zroot);
 	EXPECT_ERR(EAGAIN, ioc_pages(dev, z, fd, r, 1, 0), "a zombie (%d)", z);
 	/* Its parent is fine (the range: its copy of st_shm's page). */
 	r[1] = (struct ckpt_page_range){ (uintptr_t)st_shm, PAGE };
@@ -1339,7 +878,7 @@ static void pages_bad_target(void **state)
 }
 
 /* The runner itself as the target, and a pid that is a thread id. */
-static void pages_self(void **state)
+void pages_self(void **state)
 {
 	uint8_t *buf = mmap(NULL, 3 * PAGE, PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -1356,81 +895,7 @@ static void pages_self(void **state)
 	munmap(buf, 3 * PAGE);
 }
 
-/* Never-touched memory reads as zeros and is not allocated by the read. */
-static void untouched_wl(void *arg)
-{
-	uint8_t *p = wl_map(32 * MiB, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1);
-	uint8_t *raw = wl_map(6 * MiB, PROT_READ | PROT_WRITE,
-			      MAP_PRIVATE | MAP_ANONYMOUS, -1);
-	uint8_t *t = (uint8_t *)(((uintptr_t)raw + 2 * MiB - 1) & ~(2 * MiB - 1));
-	uint8_t *sh = wl_map(MiB, PROT_READ | PROT_WRITE,
-			     MAP_SHARED | MAP_ANONYMOUS, -1);
-
-	(void)arg;
-	WL_CHECK(madvise(t, 4 * MiB, MADV_HUGEPAGE) == 0 || errno == EINVAL);
-	p[16 * MiB] = 7;	/* one page touched in the middle */
-	st_report(R_PAGE, 0, 0, (uintptr_t)p);
-	st_report(R_THP, 0, 0, (uintptr_t)t);
-	st_report(R_SHMEM, 0, 0, (uintptr_t)sh);
-	st_ready();
-	st_idle();
-}
-
-/*
- * abi.md: "a private anonymous page that was never touched reads as zeros
- * without being allocated, but shared memory ... pages are allocated".
- */
-static void pages_untouched(void **state)
-{
-	struct ckpt_page_range r[3];
-	pid_t pid = st_spawn(NULL, untouched_wl, NULL);
-	int dev = st_dev(), fd = tmp_file("/tmp");
-	uint64_t p, t, j, total = 37 * MiB;
-	long before, after, shm_before, shm_after;
-	uint8_t *got;
-
-	(void)state;
-	st_wait_ready(1);
-	p = st_find_rep(R_PAGE, 0)->val;
-	t = st_find_rep(R_THP, 0)->val;
-	r[0] = (struct ckpt_page_range){ p, 32 * MiB };
-	r[1] = (struct ckpt_page_range){ t, 4 * MiB };
-	r[2] = (struct ckpt_page_range){ st_find_rep(R_SHMEM, 0)->val, MiB };
-	before = status_kb(pid, "RssAnon");
-	shm_before = status_kb(pid, "RssShmem");
-	EXPECT_OK(ioc_pages(dev, pid, fd, r, 3, 0),
-		  "37 MiB, one page touched (1 MiB of it shared)");
-	after = status_kb(pid, "RssAnon");
-	shm_after = status_kb(pid, "RssShmem");
-	if (after != before)
-		st_fail("RssAnon of the target went from %ld kB to %ld kB: untouched pages were allocated",
-			before, after);
-	if (shm_after < shm_before + 1024)
-		st_fail("RssShmem of the target went from %ld kB to %ld kB: 1 MiB of untouched shared memory read, expected it allocated",
-			shm_before, shm_after);
-	ST_EQ(file_size(fd), total);
-	got = read_at(fd, 0, total);
-	for (j = 0; j < total; j++)
-		if (got[j] != (j == 16 * MiB ? 7 : 0))
-			st_fail("file offset %#llx: %#x, expected %#x",
-				(unsigned long long)j, got[j], j == 16 * MiB ? 7 : 0);
-	free(got);
-}
-
 /* ---- permission ---------------------------------------------------------------------- */
-
-struct perm {
-	int dev, fd;
-	uint32_t flags;		/* CKPT_PAGES_PIDFD: target is an fd */
-	pid_t target;
-	uint64_t addr;
-	uid_t uid;
-	int caps[2];
-	int ncaps;
-	uint64_t offset;
-	int slot;
-};
 
 static int perm_child(void *arg)
 {
@@ -1439,7 +904,7 @@ static int perm_child(void *arg)
 
 	struct ckpt_pages a = { .flags = c->flags, .pid = c->target, .fd = c->fd,
 				.count = 1, .ranges = (uintptr_t)&r,
-				.offset = c->offset };
+				.offset = c->offset, .hash = c->hash };
 
 	if (st_drop_privs(c->uid, c->uid, c->caps, c->ncaps))
 		return 100;
@@ -1463,7 +928,8 @@ static const char *caps_name(const struct perm *c)
 	return c->ncaps ? buf : "no capability";
 }
 
-static void run_perm(struct perm *c, int want, const char *target)
+/* The outcome of PAGES in a child as @c->uid with @c->caps: 0 or errno. */
+int perm_result(struct perm *c)
 {
 	int rc;
 
@@ -1473,8 +939,12 @@ static void run_perm(struct perm *c, int want, const char *target)
 	if (rc != 0)
 		st_fail("the child as uid %d with %s could not start (%d)", c->uid,
 			caps_name(c), rc);
-	if (want ? st_shm->res[0].ret != -1 || st_shm->res[0].err != want :
-		   st_shm->res[0].ret != 0)
+	return st_shm->res[0].ret ? st_shm->res[0].err : 0;
+}
+
+void run_perm(struct perm *c, int want, const char *target)
+{
+	if (perm_result(c) != want)
 		st_fail("PAGES of %s as uid %d with %s: expected %s, got %d/%s",
 			target, c->uid, caps_name(c),
 			want ? st_errname(want) : "success", st_shm->res[0].ret,
@@ -1498,7 +968,7 @@ static void nobody_wl(void *arg)
 	st_idle();
 }
 
-static void pages_unprivileged(void **state)
+void pages_unprivileged(void **state)
 {
 	uint64_t rp;
 	pid_t rootp = small_target(&rp, NULL, 1), nob, nodump;
@@ -1568,20 +1038,6 @@ static void pages_unprivileged(void **state)
 	run_perm(&c, EPERM, "an unmapped range of root's process");
 }
 
-/* The outcome of PAGES in a child as @c->uid with @c->caps: 0 or errno. */
-static int perm_result(struct perm *c)
-{
-	int rc;
-
-	memset(st_shm->res, 0, sizeof(st_shm->res));
-	c->slot = 0;
-	rc = st_run_child(perm_child, c);
-	if (rc != 0)
-		st_fail("the child as uid %d with %s could not start (%d)", c->uid,
-			caps_name(c), rc);
-	return st_shm->res[0].ret ? st_shm->res[0].err : 0;
-}
-
 /*
  * Which check comes first where two rows of abi.md's errno table apply:
  * "the argument rules of the conventions first ...; then in this order":
@@ -1591,7 +1047,7 @@ static int perm_result(struct perm *c)
  * EOPNOTSUPP; EPERM without ptrace access; EAGAIN; then the memory and
  * the file.  Every case runs, then every mismatch is reported at once.
  */
-static void pages_errno_order(void **state)
+void pages_errno_order(void **state)
 {
 	struct ckpt_page_range r[1], bad[1], *g;
 	uint64_t p, hole;
@@ -1601,36 +1057,19 @@ static void pages_errno_order(void **state)
 	struct ckpt_pages a;
 	char got[1024] = "";
 
-#define ORDER(want, e, ...)						\
-	do {								\
-		int _e = (e);						\
-		char _w[160];						\
-		if (_e != (want)) {					\
-			snprintf(_w, sizeof(_w), __VA_ARGS__);		\
-			st_diag("%s: expected %s, got %s", _w,		\
-				st_errname(want), st_errname(_e));	\
-			snprintf(got + strlen(got), sizeof(got) - strlen(got), \
-				 "%s%s: %s not %s", bad_n++ ? "; " : "", _w, \
-				 st_errname(_e), st_errname(want));	\
-		}							\
-	} while (0)
 #define CALL(...)	(ioc_pages(__VA_ARGS__) ? errno : 0)
 
 	(void)state;
-	st_spawn(NULL, st_wl_zombie_root, NULL);
-	st_wait_ready(2);
-	z = st_find_rep(1, 0)->aux;
-	st_wait_state(z, 0, 'Z');
-	ST_OK(pipe(pfd));
-	st_track_fd(pfd[0]);
-	st_track_fd(pfd[1]);
+	z = zombie_target(NULL);
+	track_pipe(pfd);
 	dir = st_track_fd(ST_OK(open("/tmp", O_RDONLY | O_DIRECTORY)));
 	reg = reopen(fd, O_RDONLY);
 	r[0] = (struct ckpt_page_range){ hole + PAGE, PAGE };	/* not mapped */
 	bad[0] = (struct ckpt_page_range){ p + 1, PAGE };	/* unaligned */
 
-	/* flags, count, offset: before everything. */
-	a = (struct ckpt_pages){ .flags = 2, .pid = 0, .fd = ~0U, .count = 1,
+	/* flags, count, offset: before everything (1 << 2: the first flag
+	 * no module knows). */
+	a = (struct ckpt_pages){ .flags = 1U << 2, .pid = 0, .fd = ~0U, .count = 1,
 				 .ranges = 0 };
 	ORDER(EINVAL, ioctl(dev, CKPT_IOC_PAGES, &a) ? errno : 0,
 	      "unknown flag, ranges NULL, fd -1, pid 0");
@@ -1711,342 +1150,6 @@ static void pages_errno_order(void **state)
 		st_fail("%d cases disagree with the order of abi.md's errno table: %s",
 			bad_n, got);
 #undef CALL
-#undef ORDER
-}
-
-/* ---- file-system errors: as pwrite returns them ---------------------------------------- */
-
-static void pages_enospc(void **state)
-{
-	char dir[PATH_MAX];
-	struct ckpt_page_range r[1];
-	uint8_t *buf = mmap(NULL, 32 * PAGE, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	struct ckpt_info info;
-	int dev = st_dev(), fd, fd2;
-	uint64_t p;
-	pid_t pid;
-
-	(void)state;
-	memset(&info, 0, sizeof(info));
-	ST_CHECK(buf != MAP_FAILED);
-	fill(buf, R_PAGE, 0, 32);
-	ST_CHECK(mount_tmpfs("small", "size=64k", dir, sizeof(dir)) != NULL,
-		 "mount tmpfs size=64k: %s", st_errname(errno));
-	fd = tmp_file(dir);
-	/* pwrite: a short write, then ENOSPC. */
-	{
-		ssize_t n = pwrite(fd, buf, 32 * PAGE, 0);
-
-		ST_CHECK(n > 0 && n < (ssize_t)(32 * PAGE), "pwrite: %zd", n);
-		EXPECT_ERR(ENOSPC, pwrite(fd, buf + n, 32 * PAGE - n, n),
-			   "pwrite on the full tmpfs");
-		ST_OK(ftruncate(fd, 0));
-	}
-	r[0] = (struct ckpt_page_range){ (uintptr_t)buf, 32 * PAGE };
-	EXPECT_ERR(ENOSPC, ioc_pages(dev, getpid(), fd, r, 1, 0),
-		   "128 KiB into a 64 KiB tmpfs");
-	/* Another process as the source, at an offset. */
-	pid = small_target(&p, NULL, 32);
-	r[0] = (struct ckpt_page_range){ p, 32 * PAGE };
-	fd2 = tmp_file(dir);
-	EXPECT_ERR(ENOSPC, ioc_pages(dev, pid, fd2, r, 1, 8 * PAGE),
-		   "128 KiB at 32 KiB into a full tmpfs");
-	/* The module is fine: with room again, the same calls work. */
-	ST_OK(ftruncate(fd2, 0));
-	ST_OK(ftruncate(fd, 0));
-	r[0] = (struct ckpt_page_range){ p + 4 * PAGE, 8 * PAGE };
-	EXPECT_OK(ioc_pages(dev, pid, fd, r, 1, 0), "32 KiB into the emptied tmpfs");
-	check_pattern(fd, 0, R_PAGE, 4, 8, "after ENOSPC");
-	ST_OK(ioctl(dev, CKPT_IOC_INFO, &info));
-	fd2 = tmp_file("/tmp");
-	r[0] = (struct ckpt_page_range){ p, 32 * PAGE };
-	EXPECT_OK(ioc_pages(dev, pid, fd2, r, 1, 0), "128 KiB into /tmp");
-	check_pattern(fd2, 0, R_PAGE, 0, 32, "after ENOSPC, /tmp");
-	munmap(buf, 32 * PAGE);
-}
-
-/* Size limits and seals: the errno pwrite gives for the same write. */
-static void pages_fs_errors(void **state)
-{
-	struct ckpt_page_range r[1];
-	char edir[PATH_MAX];
-	uint64_t p, off;
-	pid_t pid = small_target(&p, NULL, 4);
-	int dev = st_dev(), fd = tmp_file("/tmp"), mfd, pe, e, i;
-	uint8_t buf[PAGE];
-	ssize_t n;
-
-	(void)state;
-	memset(buf, 1, sizeof(buf));
-	r[0] = (struct ckpt_page_range){ p, PAGE };
-	/* The write must end at LLONG_MAX at most: tmpfs holds it, the
-	 * page at 2^63 - 8192 is the last; a page at 2^63 - 4096 ends at
-	 * 2^63 (EINVAL, as pwrite says too); offsets above LLONG_MAX are
-	 * EINVAL. */
-	off = 0x7fffffffffffe000ULL;
-	EXPECT_OK(ioc_pages(dev, pid, fd, r, 1, off), "a page at %#llx on tmpfs",
-		  (unsigned long long)off);
-	ST_EQ(file_size(fd), off + PAGE);
-	check_pattern(fd, off, R_PAGE, 0, 1, "at 2^63 - 8192");
-	r[0].len = 2 * PAGE;
-	EXPECT_ERR(EINVAL, ioc_pages(dev, pid, fd, r, 1, off),
-		   "two pages at %#llx (end 2^63)", (unsigned long long)off);
-	r[0].len = PAGE;
-	off = 0x7ffffffffffff000ULL;
-	n = pwrite(fd, buf, PAGE, (off_t)off);
-	pe = errno;
-	ST_CHECK(n < 0 && pe == EINVAL, "pwrite of a page at %#llx: %zd (%s)",
-		 (unsigned long long)off, n, st_errname(pe));
-	EXPECT_ERR(EINVAL, ioc_pages(dev, pid, fd, r, 1, off),
-		   "a page at %#llx (end 2^63)", (unsigned long long)off);
-	ST_OK(ftruncate(fd, 0));
-	for (i = 0; i < 3; i++) {
-		off = i == 0 ? 1ULL << 63 : i == 1 ? 0ULL - PAGE : 0x8000000000001000ULL;
-		EXPECT_ERR(EINVAL, ioc_pages(dev, pid, fd, r, 1, off),
-			   "offset %#llx (above LLONG_MAX)", (unsigned long long)off);
-	}
-	/* ext4: far beyond its maximum file size. */
-	if (mount_ext4(edir, sizeof(edir))) {
-		int efd = tmp_file(edir);
-
-		off = 1ULL << 50;
-		EXPECT_ERR(EFBIG, pwrite(efd, buf, PAGE, (off_t)off), "pwrite at 2^50 on ext4");
-		EXPECT_ERR(EFBIG, ioc_pages(dev, pid, efd, r, 1, off), "PAGES at 2^50 on ext4");
-		EXPECT_OK(ioc_pages(dev, pid, efd, r, 1, 1ULL << 32), "PAGES at 4 GiB on ext4");
-		check_pattern(efd, 1ULL << 32, R_PAGE, 0, 1, "ext4 at 4 GiB");
-	}
-	/* A write-sealed memfd: pwrite fails with EPERM, so must PAGES. */
-	mfd = st_track_fd(ST_OK(memfd_create("ckpt-st-pages", MFD_ALLOW_SEALING)));
-	ST_OK(ftruncate(mfd, 4 * PAGE));
-	ST_OK(fcntl(mfd, F_ADD_SEALS, F_SEAL_GROW));
-	/* Growing: refused; within the size: fine. */
-	n = pwrite(mfd, buf, PAGE, 4 * PAGE);
-	e = errno;
-	ST_CHECK(n == -1, "pwrite past a F_SEAL_GROW memfd's end: %zd", n);
-	EXPECT_ERR(e, ioc_pages(dev, pid, mfd, r, 1, 4 * PAGE),
-		   "past the end of a F_SEAL_GROW memfd (pwrite: %s)", st_errname(e));
-	EXPECT_OK(ioc_pages(dev, pid, mfd, r, 1, 3 * PAGE), "within a F_SEAL_GROW memfd");
-	check_pattern(mfd, 3 * PAGE, R_PAGE, 0, 1, "F_SEAL_GROW memfd");
-	ST_EQ(file_size(mfd), 4 * PAGE);
-	ST_OK(fcntl(mfd, F_ADD_SEALS, F_SEAL_WRITE));
-	n = pwrite(mfd, buf, PAGE, 0);
-	e = errno;
-	ST_CHECK(n == -1, "pwrite into a F_SEAL_WRITE memfd: %zd", n);
-	EXPECT_ERR(e, ioc_pages(dev, pid, mfd, r, 1, 0),
-		   "a F_SEAL_WRITE memfd (pwrite: %s)", st_errname(e));
-	check_pattern(mfd, 3 * PAGE, R_PAGE, 0, 1, "F_SEAL_WRITE memfd, unchanged");
-}
-
-/* ---- the destination is the source ------------------------------------------------------ */
-
-static void shared_file_wl(void *arg)
-{
-	int fd = open(arg, O_RDWR | O_CLOEXEC);
-	uint8_t *m;
-
-	WL_CHECK(fd >= 0);
-	m = wl_map(8 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd);
-	close(fd);
-	st_report(R_PAGE, 0, 0, (uintptr_t)m);
-	st_ready();
-	st_idle();
-}
-
-/*
- * A range that maps the output file itself is refused (EINVAL) before any
- * of its batch is written: the pages read would be the pages written, so
- * overlapping ranges could not give what process_vm_readv + pwrite give.
- * Copying within the file, overlapping, a page onto itself: all EINVAL,
- * and the file keeps its content.
- */
-static void pages_source_is_destination(void **state)
-{
-	static char path[] = "/tmp/ckpt-st-pages-shared.XXXXXX";
-	int dev = st_dev(), fd;
-	struct ckpt_page_range r[1];
-	uint8_t *buf = malloc(8 * PAGE);
-	uint64_t m;
-	pid_t pid;
-
-	(void)state;
-	ST_CHECK(buf != NULL);
-	strcpy(path + strlen(path) - 6, "XXXXXX");
-	fd = st_track_fd(ST_OK(mkstemp(path)));
-	fill(buf, R_PAGE, 0, 4);
-	fill(buf + 4 * PAGE, R_PAGE, 0, 4);	/* pages 4-7 = pages 0-3 */
-	ST_EQ(pwrite(fd, buf, 8 * PAGE, 0), (ssize_t)(8 * PAGE));
-	/* The target maps the file shared (st_spawn closes inherited fds). */
-	pid = st_spawn(NULL, shared_file_wl, path);
-	st_wait_ready(1);
-	unlink(path);
-	m = st_find_rep(R_PAGE, 0)->val;
-	r[0] = (struct ckpt_page_range){ m, 4 * PAGE };
-	EXPECT_ERR(EINVAL, ioc_pages(dev, pid, fd, r, 1, 4 * PAGE),
-		   "the file's pages 0-3, mapped shared, into pages 4-7");
-	r[0] = (struct ckpt_page_range){ m, 6 * PAGE };
-	EXPECT_ERR(EINVAL, ioc_pages(dev, pid, fd, r, 1, PAGE), "pages 0-5 onto 1-6");
-	r[0] = (struct ckpt_page_range){ m + 2 * PAGE, PAGE };
-	EXPECT_ERR(EINVAL, ioc_pages(dev, pid, fd, r, 1, 2 * PAGE), "a page onto itself");
-	check_pattern(fd, 0, R_PAGE, 0, 4, "after the refusals");
-	check_pattern(fd, 4 * PAGE, R_PAGE, 0, 4, "after the refusals");
-	/* Another file's shared mapping is an ordinary source. */
-	{
-		int other = tmp_file("/tmp");
-
-		r[0] = (struct ckpt_page_range){ m, 4 * PAGE };
-		EXPECT_OK(ioc_pages(dev, pid, other, r, 1, 0), "the mapped file into another file");
-		check_pattern(other, 0, R_PAGE, 0, 4, "the mapped file into another file");
-	}
-	free(buf);
-}
-
-/* ---- concurrency and signals ---------------------------------------------------------- */
-
-struct par {
-	int dev, fd, idx, iters;
-	pid_t pid;
-	uint64_t p;
-	int err;
-};
-
-static void *par_thread(void *arg)
-{
-	struct par *t = arg;
-	struct ckpt_page_range r[1] = { { t->p + (t->idx % 4) * PAGE, 4 * PAGE - (t->idx % 4) * PAGE } };
-	int i;
-
-	for (i = 0; i < t->iters && !t->err; i++)
-		if (ioc_pages(t->dev, t->pid, t->fd, r, 1, t->idx * 8 * PAGE))
-			t->err = errno;
-	return NULL;
-}
-
-/* PAGES takes no per-file lock: parallel calls on one fd and one file. */
-static void pages_parallel(void **state)
-{
-	struct par t[4];
-	pthread_t th[4];
-	uint64_t p;
-	pid_t pid = small_target(&p, NULL, 4);
-	int fd = tmp_file("/tmp"), i, dev;
-	struct ckpt_cg *cg = st_cg_new(false, "c");
-	pid_t root = st_simple_tree(cg, 1);
-
-	(void)state;
-	/* On a file that holds a session (which does not matter). */
-	dev = st_begin(cg, root);
-	for (i = 0; i < 4; i++) {
-		t[i] = (struct par){ .dev = dev, .fd = fd, .idx = i, .iters = 20,
-				     .pid = pid, .p = p };
-		errno = pthread_create(&th[i], NULL, par_thread, &t[i]);
-		ST_CHECK(errno == 0, "pthread_create: %s", st_errname(errno));
-	}
-	for (i = 0; i < 4; i++)
-		pthread_join(th[i], NULL);
-	for (i = 0; i < 4; i++) {
-		if (t[i].err)
-			st_fail("thread %d: PAGES failed: %s", i, st_errname(t[i].err));
-		check_pattern(fd, i * 8 * PAGE, R_PAGE, i % 4, 4 - i % 4, "parallel");
-	}
-	session_intact(dev);
-}
-
-static int sig_child(void *arg)
-{
-	struct perm *c = arg;
-	struct ckpt_page_range r = { c->addr, 256 * MiB };
-
-	st_shm->res[0].ret = 1;		/* started */
-	st_shm->res[0].ret = ioc_pages(c->dev, getpid(), c->fd, &r, 1, 0);
-	st_shm->res[0].err = errno;
-	return 0;
-}
-
-/* A caller SIGKILLed in a long call dies promptly (EINTR inside). */
-static void pages_fatal_signal(void **state)
-{
-	uint8_t *mem = mmap(NULL, 256 * MiB, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	struct perm c = { .dev = st_dev(), .fd = tmp_file("/tmp") };
-	uint64_t t0, deadline, size = 0;
-	struct ckpt_page_range r[1];
-	int status;
-	pid_t pid;
-
-	(void)state;
-	ST_CHECK(mem != MAP_FAILED);
-	c.addr = (uintptr_t)mem;
-	memset(st_shm->res, 0, sizeof(st_shm->res));
-	fflush(stdout);
-	pid = fork();
-	ST_CHECK(pid >= 0, "fork: %s", st_errname(errno));
-	if (pid == 0)
-		_exit(sig_child(&c));
-	st_track_pid(pid);
-	/* Kill it once the file has grown, i.e. in the middle of the call. */
-	t0 = ckpt_now_ms();
-	deadline = t0 + 60000;
-	while ((size = file_size(c.fd)) < 4 * MiB && ckpt_now_ms() < deadline &&
-	       waitpid(pid, &status, WNOHANG) == 0)
-		;
-	ST_OK(kill(pid, SIGKILL));
-	t0 = ckpt_now_ms();
-	ST_OK(waitpid(pid, &status, 0));
-	st_diag("killed at file size %llu, dead after %llu ms, final size %llu",
-		(unsigned long long)size,
-		(unsigned long long)(ckpt_now_ms() - t0),
-		(unsigned long long)file_size(c.fd));
-	if (!WIFSIGNALED(status))
-		st_fail("the caller was not killed in the call (status %#x, ioctl %d/%s): the call was over too soon to test",
-			status, st_shm->res[0].ret, st_errname(st_shm->res[0].err));
-	if (file_size(c.fd) >= 256 * MiB)
-		st_fail("the call wrote all 256 MiB although its caller was SIGKILLed at %llu bytes",
-			(unsigned long long)size);
-	/* The module is fine. */
-	ST_OK(ftruncate(c.fd, 0));
-	r[0] = (struct ckpt_page_range){ (uintptr_t)mem, PAGE };
-	EXPECT_OK(ioc_pages(c.dev, getpid(), c.fd, r, 1, 0), "PAGES after the kill");
-	munmap(mem, 256 * MiB);
-}
-
-/* The caller's fd loses its writability meanwhile: O_APPEND set with
- * F_SETFL during a long call stops it (checked before each batch). */
-static void pages_append_meanwhile(void **state)
-{
-	uint8_t *mem = mmap(NULL, 256 * MiB, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	struct perm c = { .dev = st_dev(), .fd = tmp_file("/tmp") };
-	uint64_t deadline, size = 0;
-	int status;
-	pid_t pid;
-
-	(void)state;
-	ST_CHECK(mem != MAP_FAILED);
-	c.addr = (uintptr_t)mem;
-	memset(st_shm->res, 0, sizeof(st_shm->res));
-	fflush(stdout);
-	pid = fork();
-	ST_CHECK(pid >= 0, "fork: %s", st_errname(errno));
-	if (pid == 0)
-		_exit(sig_child(&c));
-	st_track_pid(pid);
-	deadline = ckpt_now_ms() + 60000;
-	while ((size = file_size(c.fd)) < 4 * MiB && ckpt_now_ms() < deadline &&
-	       waitpid(pid, &status, WNOHANG) == 0)
-		;
-	/* The same open file description as the child's fd. */
-	ST_OK(fcntl(c.fd, F_SETFL, O_APPEND));
-	ST_OK(waitpid(pid, &status, 0));
-	st_diag("O_APPEND set at file size %llu, final size %llu",
-		(unsigned long long)size, (unsigned long long)file_size(c.fd));
-	ST_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
-	if (st_shm->res[0].ret != -1 || st_shm->res[0].err != EINVAL)
-		st_fail("PAGES of 256 MiB with O_APPEND set on its fd at %llu bytes: expected -1/EINVAL, got %d/%s",
-			(unsigned long long)size, st_shm->res[0].ret,
-			st_shm->res[0].ret ? st_errname(st_shm->res[0].err) : "success");
-	ST_CHECK(file_size(c.fd) < 256 * MiB, "all 256 MiB written");
-	munmap(mem, 256 * MiB);
 }
 
 /* ---- CKPT_PAGES_PIDFD ------------------------------------------------------------------ */
@@ -2061,7 +1164,7 @@ static int ioc_pages_pidfd(int dev, uint32_t pidfd, int fd,
 	return ioctl(dev, CKPT_IOC_PAGES, &a);
 }
 
-static void pages_pidfd(void **state)
+void pages_pidfd(void **state)
 {
 	struct ckpt_page_range r[1];
 	uint64_t p;
@@ -2087,10 +1190,7 @@ static void pages_pidfd(void **state)
 		EXPECT_ERR(EBADF, ioc_pages_pidfd(dev, pid, fd, r, 0),
 			   "the target's pid (%d) as the pidfd", pid);
 	/* A zombie (not reaped): no memory map. */
-	st_spawn(NULL, st_wl_zombie_root, NULL);
-	st_wait_ready(2);
-	z = st_find_rep(1, 0)->aux;
-	st_wait_state(z, 0, 'Z');
+	z = zombie_target(NULL);
 	zfd = st_track_fd(ST_OK(ckpt_pidfd_open(z, 0)));
 	EXPECT_ERR(EAGAIN, ioc_pages_pidfd(dev, zfd, fd, r, 0), "a pidfd of a zombie");
 	/* Reaped: ESRCH. */
@@ -2136,142 +1236,6 @@ static void pages_pidfd(void **state)
 	run_perm(&c, EBADF, "a regular file as the pidfd, with the capability");
 }
 
-/* ---- userfaultfd --------------------------------------------------------------------- */
-
-#define UFFD_PAGES	8
-
-static uint64_t uffd_base;
-
-/* Answers every missing-page fault with the R_UFFD pattern. */
-static void *uffd_handler(void *arg)
-{
-	static uint8_t buf[PAGE] __attribute__((aligned(4096)));
-	int uffd = (int)(intptr_t)arg;
-	struct uffdio_copy cp;
-	struct uffd_msg msg;
-	uint64_t addr;
-
-	st_ready();
-	for (;;) {
-		ssize_t n = read(uffd, &msg, sizeof(msg));
-
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		WL_CHECK(n == sizeof(msg));
-		if (msg.event != UFFD_EVENT_PAGEFAULT)
-			continue;
-		addr = msg.arg.pagefault.address & ~(PAGE - 1);
-		fill(buf, R_UFFD, (addr - uffd_base) / PAGE, 1);
-		cp = (struct uffdio_copy){ .dst = addr, .src = (uintptr_t)buf,
-					   .len = PAGE };
-		WL_CHECK(ioctl(uffd, UFFDIO_COPY, &cp) == 0 || errno == EEXIST);
-		__atomic_add_fetch(&st_shm->counter[0], 1, __ATOMIC_SEQ_CST);
-	}
-}
-
-/* UFFD_PAGES missing-mode pages and a thread that serves them; aux:
- * errno if userfaultfd is not there. */
-static void uffd_wl(void *arg)
-{
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg;
-	uint8_t *m;
-	int uffd;
-
-	(void)arg;
-	uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
-	if (uffd < 0) {
-		st_report(R_UFFD, 0, errno, 0);
-		st_ready();
-		st_ready();
-		st_idle();
-	}
-	WL_CHECK(ioctl(uffd, UFFDIO_API, &api) == 0);
-	m = wl_map(UFFD_PAGES * PAGE, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1);
-	uffd_base = (uintptr_t)m;
-	reg = (struct uffdio_register){
-		.range = { .start = (uintptr_t)m, .len = UFFD_PAGES * PAGE },
-		.mode = UFFDIO_REGISTER_MODE_MISSING,
-	};
-	WL_CHECK(ioctl(uffd, UFFDIO_REGISTER, &reg) == 0);
-	st_wl_thread(uffd_handler, (void *)(intptr_t)uffd);
-	st_report(R_UFFD, 0, 0, (uintptr_t)m);
-	st_ready();
-	st_idle();
-}
-
-/*
- * abi.md: "a range registered with userfaultfd waits for its handler
- * (killably; if the handler is frozen, only a fatal signal ends the
- * wait)".
- */
-static void pages_userfaultfd(void **state)
-{
-	struct ckpt_cg *cg = st_cg_new(false, "c");
-	struct perm c = { .dev = st_dev(), .fd = tmp_file("/tmp") };
-	const struct st_rep *rep;
-	struct ckpt_page_range r[1];
-	uint64_t m, deadline;
-	int status;
-	pid_t pid, kid;
-
-	(void)state;
-	pid = st_spawn(cg, uffd_wl, NULL);
-	st_wait_ready(2);
-	rep = st_find_rep(R_UFFD, 0);
-	if (rep->aux) {
-		st_diag("userfaultfd: %s: the test is left out", st_errname(rep->aux));
-		return;
-	}
-	m = rep->val;
-	/* Running handler: the pages come from it. */
-	r[0] = (struct ckpt_page_range){ m, 4 * PAGE };
-	EXPECT_OK(ioc_pages(c.dev, pid, c.fd, r, 1, 0), "4 userfaultfd pages");
-	check_pattern(c.fd, 0, R_UFFD, 0, 4, "userfaultfd pages");
-	/* (It counts right after UFFDIO_COPY, which already woke us.) */
-	deadline = ckpt_now_ms() + 10000;
-	while (st_counter(0) < 4 && ckpt_now_ms() < deadline)
-		ckpt_sleep_ms(2);
-	ST_CHECK(st_counter(0) >= 4, "the handler served %llu faults",
-		 (unsigned long long)st_counter(0));
-	/* Frozen handler: the call waits until its caller is killed. */
-	st_freeze(cg);
-	memset(st_shm->res, 0, sizeof(st_shm->res));
-	c.addr = m + 4 * PAGE;
-	fflush(stdout);
-	kid = fork();
-	ST_CHECK(kid >= 0);
-	if (kid == 0) {
-		struct ckpt_page_range kr = { c.addr, PAGE };
-
-		st_shm->res[0].ret = 1;
-		st_shm->res[0].ret = ioc_pages(c.dev, pid, c.fd, &kr, 1, 8 * PAGE);
-		st_shm->res[0].err = errno;
-		_exit(0);
-	}
-	st_track_pid(kid);
-	ckpt_sleep_ms(1000);
-	if (waitpid(kid, &status, WNOHANG) != 0)
-		st_fail("PAGES of a userfaultfd page whose handler is frozen returned: %d/%s",
-			st_shm->res[0].ret, st_errname(st_shm->res[0].err));
-	ST_OK(kill(kid, SIGKILL));
-	deadline = ckpt_now_ms() + 30000;
-	while (waitpid(kid, &status, WNOHANG) == 0) {
-		if (ckpt_now_ms() > deadline) {
-			st_dump_task(kid);
-			st_fail("the caller, waiting for a frozen userfaultfd handler, did not die of SIGKILL in 30 s");
-		}
-		ckpt_sleep_ms(5);
-	}
-	ST_CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "status %#x", status);
-	/* Thawed, the handler serves the rest. */
-	st_thaw(cg);
-	r[0] = (struct ckpt_page_range){ m + 4 * PAGE, 4 * PAGE };
-	EXPECT_OK(ioc_pages(c.dev, pid, c.fd, r, 1, 0), "4 more pages, the handler thawed");
-	check_pattern(c.fd, 0, R_UFFD, 4, 4, "userfaultfd pages after the thaw");
-}
-
 static const struct CMUnitTest tests[] = {
 	ST_TEST(pages_simple),
 	ST_TEST(pages_info),
@@ -2294,6 +1258,13 @@ static const struct CMUnitTest tests[] = {
 	ST_TEST(pages_append_meanwhile),
 	ST_TEST(pages_pidfd),
 	ST_TEST(pages_userfaultfd),
+	ST_TEST(pages_xxh64_info),
+	ST_TEST(pages_xxh64_ranges),
+	ST_TEST(pages_xxh64_chain),
+	ST_TEST(pages_xxh64_running),
+	ST_TEST(pages_xxh64_readback),
+	ST_TEST(pages_xxh64_bad_args),
+	ST_TEST(pages_xxh64_errno_order),
 };
 
 const struct st_group st_group_pages = { "pages", tests, ARRAY_SIZE(tests) };

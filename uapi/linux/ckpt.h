@@ -52,9 +52,13 @@ struct ckpt_info {
 	__u64 commands;			/* out: CKPT_CMD_BIT() of each command */
 	__u64 sigactions_flags;		/* out: flags CKPT_IOC_SIGACTIONS accepts */
 	__u64 thread_flags;		/* out: flags CKPT_IOC_THREAD accepts */
+	/* CKPT_INFO_SIZE_VER2 */
+	__u64 vmas_flags;		/* out: flags CKPT_IOC_VMAS accepts */
+	__u64 pages_flags;		/* out: flags CKPT_IOC_PAGES accepts */
 };
 #define CKPT_INFO_SIZE_VER0	40
 #define CKPT_INFO_SIZE_VER1	64
+#define CKPT_INFO_SIZE_VER2	80
 
 /*
  * CKPT_IOC_BEGIN: begin a checkpoint session on this open file.
@@ -404,6 +408,16 @@ struct ckpt_vmas {
  * @offset (page-aligned) of @fd, a regular file open for writing without
  * O_APPEND or O_DIRECT.  On success every byte was written; on an error the content
  * of the file range is unspecified.
+ *
+ * With CKPT_PAGES_XXH64 (CKPT_PAGES_SIZE_VER1), the module also hashes what
+ * it wrote: @hash points to a struct ckpt_pages_xxh64 that carries an XXH64
+ * (seed 0, as xxh64() in lib/xxhash.c and XXH64() of libxxhash) over calls.
+ * Each page is hashed as the file holds it after the write (its page cache,
+ * or read back through @fd when not there), in file order, continuing from
+ * the state passed in; on success the new state and the digest of every
+ * byte hashed so far are stored back.  @fd must then be open for reading
+ * too.  A hash over several calls covers what they wrote in call order, so
+ * a caller hashing one file range writes it in order.
  */
 struct ckpt_page_range {
 	__u64 start;			/* page-aligned address in the target */
@@ -412,7 +426,8 @@ struct ckpt_page_range {
 #define CKPT_PAGE_RANGE_SIZE	16
 
 #define CKPT_PAGES_PIDFD	(1U << 0)	/* @pid is a pidfd */
-#define CKPT_PAGES_FLAGS	CKPT_PAGES_PIDFD
+#define CKPT_PAGES_XXH64	(1U << 1)	/* hash what is written, @hash */
+#define CKPT_PAGES_FLAGS	(CKPT_PAGES_PIDFD | CKPT_PAGES_XXH64)
 
 #define CKPT_PAGES_MAX_RANGES	4096
 #define CKPT_PAGES_MAX_BYTES	(1ULL << 30)
@@ -425,8 +440,26 @@ struct ckpt_pages {
 	__u32 count;			/* in: ranges, 1..CKPT_PAGES_MAX_RANGES */
 	__u64 ranges;			/* in: const struct ckpt_page_range __user * */
 	__u64 offset;			/* in: file offset of the first byte */
+	/* CKPT_PAGES_SIZE_VER1 */
+	__u64 hash;			/* in: struct ckpt_pages_xxh64 __user *
+					 * with CKPT_PAGES_XXH64, else 0 */
 };
 #define CKPT_PAGES_SIZE_VER0	32
+#define CKPT_PAGES_SIZE_VER1	40
+
+/*
+ * The state of an XXH64 (the algorithm's own: bytes consumed and its four
+ * accumulators) between CKPT_IOC_PAGES calls.  @len 0 starts a new hash
+ * (@acc is then ignored); otherwise @len and @acc are what an earlier call
+ * stored.  Every call hashes whole pages, so @len is a multiple of 32 (the
+ * XXH64 stripe) and no partial stripe is ever pending.
+ */
+struct ckpt_pages_xxh64 {
+	__u64 len;			/* in/out: bytes hashed so far */
+	__u64 acc[4];			/* in/out: the accumulators v1..v4 */
+	__u64 digest;			/* out: XXH64 of the @len bytes */
+};
+#define CKPT_PAGES_XXH64_SIZE	48
 
 #define CKPT_IOC_INFO	_IOWR(CKPT_IOC_MAGIC, 0x00, struct ckpt_info)
 #define CKPT_IOC_BEGIN	_IOW(CKPT_IOC_MAGIC, 0x01, struct ckpt_begin)

@@ -98,7 +98,9 @@ TEST(KmodDevice, NotACkptDevice) {
 
 TEST(KmodAbi, LayoutMatchesHeader) {
   // The sizes the client relies on (the module checks them too).
-  EXPECT_EQ(sizeof(ckpt_info), static_cast<size_t>(CKPT_INFO_SIZE_VER1));
+  EXPECT_EQ(sizeof(ckpt_info), static_cast<size_t>(CKPT_INFO_SIZE_VER2));
+  EXPECT_EQ(sizeof(ckpt_pages), static_cast<size_t>(CKPT_PAGES_SIZE_VER1));
+  EXPECT_EQ(sizeof(ckpt_pages_xxh64), static_cast<size_t>(CKPT_PAGES_XXH64_SIZE));
   EXPECT_EQ(sizeof(ckpt_sigaction), 32u);
   EXPECT_EQ(sizeof(ckpt_sigactions), static_cast<size_t>(CKPT_SIGACTIONS_SIZE_VER0));
   EXPECT_EQ(sizeof(ckpt_thread), static_cast<size_t>(CKPT_THREAD_SIZE_VER0));
