@@ -202,11 +202,17 @@ out:
  */
 static bool ckpt_pages_own_file(struct file *f, struct page **pages, long n)
 {
+	/* On overlayfs a mapping of the file maps the real (upper) file's
+	 * pages, and writes through @f land there too. */
+	struct address_space *real = d_real_inode(f->f_path.dentry)->i_mapping;
 	long i;
 
-	for (i = 0; i < n; i++)
-		if (READ_ONCE(page_folio(pages[i])->mapping) == f->f_mapping)
+	for (i = 0; i < n; i++) {
+		struct address_space *m = READ_ONCE(page_folio(pages[i])->mapping);
+
+		if (m == f->f_mapping || m == real)
 			return true;
+	}
 	return false;
 }
 

@@ -9,7 +9,7 @@
  * huge tmpfs and ext4 on a loop device, with the target running or frozen
  * in a session (see st-pages.c).  Also: never-touched memory, file-system
  * errors as pwrite returns them, and a source that maps the destination
- * (on tmpfs).
+ * (on tmpfs, and through overlayfs).
  */
 #include <sys/uio.h>
 #include "st-pages.h"
@@ -724,5 +724,157 @@ void pages_source_is_destination(void **state)
 		EXPECT_OK(ioc_pages(dev, pid, other, r, 1, 0), "the mapped file into another file");
 		check_pattern(other, 0, R_PAGE, 0, 4, "the mapped file into another file");
 	}
+	free(buf);
+}
+
+/* ---- the same through overlayfs ---------------------------------------------------------- */
+
+#define OVL_PAGES	8
+#define OVL_MAPS	3
+
+/* The file on the overlay and, the same file, in the upper directory. */
+struct ovl_paths {
+	char merged[PATH_MAX + 16], upper[PATH_MAX + 16];
+};
+
+/*
+ * Maps the file OVL_PAGES pages long three times, every page faulted by a
+ * read: through the overlay shared and writable (R_PAGE 0) and private and
+ * read-only (R_PAGE 1), and the upper file shared (R_PAGE 2).  All three
+ * map the upper file's page cache: overlayfs maps the real file.
+ */
+static void ovl_file_wl(void *arg)
+{
+	const struct ovl_paths *p = arg;
+	volatile uint8_t sink;
+	uint8_t *m[OVL_MAPS];
+	size_t i, j;
+	int fd;
+
+	fd = open(p->merged, O_RDWR | O_CLOEXEC);
+	WL_CHECK(fd >= 0);
+	m[0] = wl_map(OVL_PAGES * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd);
+	m[1] = wl_map(OVL_PAGES * PAGE, PROT_READ, MAP_PRIVATE, fd);
+	close(fd);
+	fd = open(p->upper, O_RDWR | O_CLOEXEC);
+	WL_CHECK(fd >= 0);
+	m[2] = wl_map(OVL_PAGES * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd);
+	close(fd);
+	for (i = 0; i < OVL_MAPS; i++) {
+		for (j = 0; j < OVL_PAGES; j++)
+			sink = m[i][j * PAGE];
+		st_report(R_PAGE, (int)i, 0, (uintptr_t)m[i]);
+	}
+	(void)sink;
+	st_ready();
+	st_idle();
+}
+
+/* The page frame at @addr of @pid (/proc/PID/pagemap; root sees it), 0
+ * when not present. */
+static uint64_t pfn_at(pid_t pid, uint64_t addr)
+{
+	char path[64];
+	uint64_t e;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	fd = ST_OK(open(path, O_RDONLY | O_CLOEXEC));
+	ST_EQ(pread(fd, &e, sizeof(e), (off_t)(addr / PAGE * sizeof(e))),
+	      (ssize_t)sizeof(e));
+	close(fd);
+	return e >> 63 ? e & ((1ULL << 55) - 1) : 0;
+}
+
+/*
+ * pages_source_is_destination through overlayfs.  A mapping of an overlay
+ * file maps the upper (real) file's pages, and a write through the
+ * overlay file lands in that same page cache, while the overlay file's
+ * own f_mapping stays empty: the module must see the upper file's pages as
+ * the output file's.  The target maps the file through the overlay shared,
+ * through the overlay private and read-only (still the page-cache pages:
+ * nothing was written to them) and directly from the upper directory
+ * shared; each is refused (EINVAL) into an O_RDWR fd of the overlay file
+ * and into one of the upper file, the file unchanged.  Every failing call
+ * is reported, not only the first.  Another file on the same overlay is
+ * an ordinary destination.
+ */
+void pages_source_is_destination_ovl(void **state)
+{
+	static const char *const mapname[OVL_MAPS] = {
+		"overlay file mapped shared",
+		"overlay file mapped private read-only",
+		"upper file mapped shared",
+	};
+	static const struct {
+		uint64_t first, npages, at;	/* source pages, file offset (pages) */
+		const char *what;
+	} call[] = {
+		{ 0, 4, 4, "pages 0-3 into 4-7" },
+		{ 0, 6, 1, "pages 0-5 onto 1-6" },
+		{ 2, 1, 2, "page 2 onto itself" },
+	};
+	char dir[PATH_MAX], upper[PATH_MAX], other[PATH_MAX + 16], got[4096] = "";
+	struct ovl_paths p;
+	struct ckpt_page_range r[1];
+	uint8_t *buf = malloc(OVL_PAGES * PAGE);
+	uint64_t m[OVL_MAPS], pfn;
+	int dev = st_dev(), fd, ufd, ofd, out[2], bad_n = 0, ncalls = 0, e;
+	size_t i, j, k;
+	pid_t pid;
+
+	(void)state;
+	ST_CHECK(buf != NULL);
+	if (!mount_overlay(dir, sizeof(dir), upper, sizeof(upper)))
+		goto out;
+	snprintf(p.merged, sizeof(p.merged), "%s/image", dir);
+	snprintf(p.upper, sizeof(p.upper), "%s/image", upper);
+	/* Created through the overlay: the file is in the upper directory. */
+	fd = st_track_fd(ST_OK(open(p.merged, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)));
+	fill(buf, R_PAGE, 0, 4);
+	fill(buf + 4 * PAGE, R_PAGE, 0, 4);	/* pages 4-7 = pages 0-3 */
+	ST_EQ(pwrite(fd, buf, OVL_PAGES * PAGE, 0), (ssize_t)(OVL_PAGES * PAGE));
+	ufd = st_track_fd(ST_OK(open(p.upper, O_RDWR | O_CLOEXEC)));
+	pid = st_spawn(NULL, ovl_file_wl, &p);
+	st_wait_ready(1);
+	for (i = 0; i < OVL_MAPS; i++)
+		m[i] = st_find_rep(R_PAGE, (int)i)->val;
+	/* The premise: the three mappings are the same pages. */
+	for (j = 0; j < OVL_PAGES; j++) {
+		pfn = pfn_at(pid, m[0] + j * PAGE);
+		ST_CHECK(pfn != 0, "page %zu of the shared overlay mapping not present", j);
+		for (i = 1; i < OVL_MAPS; i++)
+			if (pfn_at(pid, m[i] + j * PAGE) != pfn)
+				st_fail("page %zu: the %s is not the page of the %s (pfn %#llx)",
+					j, mapname[i], mapname[0], (unsigned long long)pfn);
+	}
+	out[0] = fd;
+	out[1] = ufd;
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < OVL_MAPS; i++)
+			for (j = 0; j < ARRAY_SIZE(call); j++) {
+				r[0] = (struct ckpt_page_range){
+					m[i] + call[j].first * PAGE, call[j].npages * PAGE };
+				e = ioc_pages(dev, pid, out[k], r, 1, call[j].at * PAGE) ? errno : 0;
+				ncalls++;
+				ORDER(EINVAL, e, "%s, %s, into the %s file", mapname[i],
+				      call[j].what, k ? "upper" : "overlay");
+			}
+	if (bad_n)
+		st_fail("%d of %d calls not refused: %s", bad_n, ncalls, got);
+	check_pattern(fd, 0, R_PAGE, 0, 4, "after the refusals");
+	check_pattern(fd, 4 * PAGE, R_PAGE, 0, 4, "after the refusals");
+	check_pattern(ufd, 0, R_PAGE, 0, 4, "the upper file after the refusals");
+	/* Another file on the same overlay is an ordinary destination. */
+	snprintf(other, sizeof(other), "%s/other", dir);
+	ofd = st_track_fd(ST_OK(open(other, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)));
+	for (i = 0; i < OVL_MAPS; i++) {
+		r[0] = (struct ckpt_page_range){ m[i], OVL_PAGES * PAGE };
+		EXPECT_OK(ioc_pages(dev, pid, ofd, r, 1, i * OVL_PAGES * PAGE),
+			  "the %s into another overlay file", mapname[i]);
+		check_pattern(ofd, i * OVL_PAGES * PAGE, R_PAGE, 0, 4, mapname[i]);
+		check_pattern(ofd, (i * OVL_PAGES + 4) * PAGE, R_PAGE, 0, 4, mapname[i]);
+	}
+out:
 	free(buf);
 }

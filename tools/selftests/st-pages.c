@@ -1253,6 +1253,7 @@ static const struct CMUnitTest tests[] = {
 	ST_TEST(pages_enospc),
 	ST_TEST(pages_fs_errors),
 	ST_TEST(pages_source_is_destination),
+	ST_TEST(pages_source_is_destination_ovl),
 	ST_TEST(pages_parallel),
 	ST_TEST(pages_fatal_signal),
 	ST_TEST(pages_append_meanwhile),

@@ -7,7 +7,8 @@
  *                     target and permission rules, the errno order, pidfds;
  *   st-pages-truth.c  what the files hold against /proc/PID/mem, on
  *                     several file systems; untouched memory; file-system
- *                     errors; a source that maps the destination;
+ *                     errors; a source that maps the destination (also
+ *                     through overlayfs);
  *   st-pages-conc.c   parallel calls, signals, userfaultfd;
  *   st-pages-xxh64.c  CKPT_PAGES_XXH64, against libxxhash.
  */
@@ -203,6 +204,7 @@ void pages_untouched(void **state);
 void pages_enospc(void **state);
 void pages_fs_errors(void **state);
 void pages_source_is_destination(void **state);
+void pages_source_is_destination_ovl(void **state);
 /* st-pages-conc.c */
 void pages_parallel(void **state);
 void pages_fatal_signal(void **state);
