@@ -3,9 +3,10 @@
 // store a stale page.  A child rewrites a region forever while the dump
 // pre-copies it and then freezes it; the image must hold one consistent
 // snapshot of that region, and the pages of an idle region must be reused
-// from the pre-copy rather than read again.  Both ways of reading pages:
-// written into the image by the module (CKPT_IOC_PAGES), and read with
-// process_vm_readv (--no-kernel-pages).
+// from the pre-copy rather than read again.  Every way of reading pages:
+// written into the image by the module (CKPT_IOC_PAGES) and hashed by it
+// (--page-hash=module) or by the writer (--page-hash=writer), and read
+// with process_vm_readv (--no-kernel-pages).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -26,8 +27,11 @@ using cg::Version;
 using test::Sandbox;
 
 
-// (hierarchy, page data written by the module)
-class KmodLiveDump : public testing::TestWithParam<std::tuple<Version, bool>> {};
+// How the page data gets into the image.
+enum class Pages { readv, module_hash, writer_hash };
+
+// (hierarchy, pages)
+class KmodLiveDump : public testing::TestWithParam<std::tuple<Version, Pages>> {};
 
 // The first 8 bytes of each page of [addr, addr + n pages) in the image.
 std::vector<uint64_t> page_words(image::ImageReader& r, const image::Process& p, uint64_t addr,
@@ -52,7 +56,8 @@ std::vector<uint64_t> page_words(image::ImageReader& r, const image::Process& p,
 
 TEST_P(KmodLiveDump, PreCopyStoresOneConsistentSnapshot) {
   CKPT_REQUIRE_MODULE();
-  const auto [version, kernel_pages] = GetParam();
+  const auto [version, how] = GetParam();
+  const bool kernel_pages = how != Pages::readv;
   CKPT_REQUIRE_HIERARCHY(version, root);
   Sandbox sb;
   std::string cgpath = sb.make_cgroup(version);
@@ -74,14 +79,20 @@ TEST_P(KmodLiveDump, PreCopyStoresOneConsistentSnapshot) {
   o.output = img;
   o.pre_copy = true;
   o.kernel_pages = kernel_pages;
+  o.page_hash = how == Pages::module_hash ? DumpOptions::PageHash::module
+                                          : DumpOptions::PageHash::writer;
   auto res = dump(o);
   ASSERT_TRUE(res) << res.error().message();
   // The module under test has CKPT_IOC_PAGES: every page went through it,
   // or (disabled) none did.
-  if (kernel_pages)
+  // Hashed by it too if asked: the writer then reads nothing back.
+  if (kernel_pages) {
     EXPECT_EQ(res->pages_by_kernel, res->pages_written + res->pages_precopied - res->pages_reused);
-  else
+    EXPECT_EQ(res->pages_hashed_by_kernel, how == Pages::module_hash ? res->pages_by_kernel : 0u);
+  } else {
     EXPECT_EQ(res->pages_by_kernel, 0u);
+    EXPECT_EQ(res->pages_hashed_by_kernel, 0u);
+  }
   EXPECT_GE(res->pages_precopied, static_cast<uint64_t>(2 * n));
   // The idle region was not written after the pre-copy: reused, not re-read.
   EXPECT_GE(res->pages_reused, static_cast<uint64_t>(n));
@@ -121,10 +132,14 @@ TEST_P(KmodLiveDump, PreCopyStoresOneConsistentSnapshot) {
 
 INSTANTIATE_TEST_SUITE_P(Hierarchies, KmodLiveDump,
                          testing::Combine(testing::Values(Version::v2, Version::v1_freezer),
-                                          testing::Bool()),
-                         [](const testing::TestParamInfo<std::tuple<Version, bool>>& i) {
+                                          testing::Values(Pages::readv, Pages::module_hash,
+                                                          Pages::writer_hash)),
+                         [](const testing::TestParamInfo<std::tuple<Version, Pages>>& i) {
+                           const Pages p = std::get<1>(i.param);
                            return std::string(std::get<0>(i.param) == Version::v2 ? "v2" : "v1") +
-                                  (std::get<1>(i.param) ? "_kernel" : "_readv");
+                                  (p == Pages::readv         ? "_readv"
+                                   : p == Pages::module_hash ? "_kernel_module_hash"
+                                                             : "_kernel_writer_hash");
                          });
 
 }  // namespace

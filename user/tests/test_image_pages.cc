@@ -530,6 +530,49 @@ TEST_F(ImagePages, Xxh64PageByteFlipDetected) {
   }
 }
 
+// A by-fd slot whose caller knows the payload's hash (the module's
+// CKPT_PAGES_XXH64): the writer stores that value and reads nothing back.
+// The right hash gives the image put_pages writes; a wrong one is stored as
+// given, and verification names it.
+TEST_F(ImagePages, ByFdCallerHash) {
+  const std::string bytes = pattern(5 * kPs, 11);
+  const uint64_t right = XXH64(bytes.data(), bytes.size(), 0);
+  const uint64_t wrong = 0x1234;
+  for (bool dir : {false, true}) {
+    for (uint64_t given : {right, wrong}) {
+      std::string p = path(fmt::format("{}-{:x}", dir ? "d" : "f", given));
+      {
+        auto w = ImageWriter::create(dir ? Output::directory(p) : Output::file(p), fixed_params());
+        ASSERT_TRUE(w.ok());
+        ASSERT_TRUE(w->start_background(uint64_t{1} << 30).ok());
+        put_info_tree(*w);
+        auto slot = w->reserve_pages_by_fd(bytes.size());
+        ASSERT_TRUE(slot.ok()) << slot.error().message();
+        ASSERT_TRUE(pwrite_all(slot->fd(), bytes, slot->file_offset()).ok());
+        slot->set_payload_hash(given);
+        auto seq = w->commit_pages(std::move(*slot));
+        ASSERT_TRUE(seq.ok()) << seq.error().message();
+        put_process(*w, 100, *seq, bytes.size());
+        ASSERT_TRUE(w->commit().ok());
+      }
+      if (given == right) {
+        expect_reads_back(p, {bytes}, !dir);
+        continue;
+      }
+      auto r = ImageReader::open(p);
+      ASSERT_TRUE(r.ok());
+      auto img = r->load_metadata();
+      ASSERT_TRUE(img.ok());
+      const SectionInfo& sec = img->pages.begin()->second;
+      EXPECT_EQ(sec.header.payload_hash, wrong);
+      std::string e = load_error(p);
+      EXPECT_NE(e.find(fmt::format("payload checksum mismatch (XXH64: stored {:#018x}", wrong)),
+                std::string::npos)
+          << e;
+    }
+  }
+}
+
 // An image written before 2.0: format 1.0, PAGES hashed with XXH3-64 and
 // no flag.  It still reads and verifies, and corruption is still found.
 TEST_F(ImagePages, LegacyXxh3PagesStillVerify) {

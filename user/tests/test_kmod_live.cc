@@ -21,6 +21,7 @@
 #include "core/fd.h"
 #include "core/parse.h"
 #include "dump/vmas.h"
+#include "image/format.h"
 #include "kmod/device.h"
 #include "kmod/session.h"
 #include "proc/maps.h"
@@ -233,12 +234,18 @@ TEST(KmodLivePages, PageCopierWritesWhatProcessVmReadvReads) {
   auto e = pc->write(child.pid, -1, fd.get(), std::span(&bad, 1), 0);
   ASSERT_FALSE(e);
   EXPECT_EQ(e.error().code(), EFAULT) << e.error().message();
-  // By pid, the same bytes; not by a pidfd of a reaped process.
+  // By pid, the same bytes, hashed by the module as it writes them (the
+  // hash carried over its two calls); not by a pidfd of a reaped process.
+  ASSERT_TRUE(pc->can_hash());
   std::vector<char> again(total);
-  auto w2 = pc->write(child.pid, -1, fd.get(), ranges, 0);
+  ckpt_pages_xxh64 h{};
+  auto w2 = pc->write(child.pid, -1, fd.get(), ranges, 0, &h);
   ASSERT_TRUE(w2) << w2.error().message();
+  EXPECT_EQ(pc->calls(), 5u);  // 2, the EFAULT, 2
   ASSERT_EQ(::pread(fd.get(), again.data(), total, 0), static_cast<ssize_t>(total));
   EXPECT_TRUE(again == want);
+  EXPECT_EQ(h.len, total);
+  EXPECT_EQ(h.digest, image::xxh64(again.data(), again.size()));
   const pid_t cpid = child.pid;
   ASSERT_EQ(::kill(cpid, SIGKILL), 0);
   sb.reap(cpid);

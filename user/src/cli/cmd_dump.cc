@@ -27,6 +27,7 @@ struct DumpArgs {
   bool no_progress = false;
   bool no_pre_copy = false;
   bool no_kernel_pages = false;
+  std::string page_hash = "auto";
 };
 
 std::string us(uint64_t v) {
@@ -51,6 +52,7 @@ void print_stats(const dump::DumpResult& r) {
       "  pages_reused    {:>12}\n"
       "  pages_zero      {:>12}\n"
       "  pages_by_kernel {:>12}\n"
+      "  pages_hashed_by_kernel {:>5}\n"
       "  total_time      {:>12}\n"
       "  processes       {:>12}\n"
       "  threads         {:>12}\n"
@@ -58,7 +60,8 @@ void print_stats(const dump::DumpResult& r) {
       us(r.freezing_time_us), us(r.frozen_time_us), us(r.memdump_time_us),
       us(r.memwrite_time_us), r.pages_scanned, r.pages_written, r.shpages_scanned,
       r.shpages_written, us(r.scan_time_us), us(r.precopy_time_us), r.pages_precopied,
-      r.pages_reused, r.pages_zero, r.pages_by_kernel, us(r.total_time_us), r.processes, r.threads,
+      r.pages_reused, r.pages_zero, r.pages_by_kernel,
+      r.pages_hashed_by_kernel, us(r.total_time_us), r.processes, r.threads,
       r.image_bytes));
 }
 
@@ -91,6 +94,11 @@ Command add_dump_command(CLI::App& app, CommonArgs& common) {
   sub->add_flag("--no-kernel-pages", a->no_kernel_pages,
                 "Read memory with process_vm_readv instead of having the module write it into "
                 "the image (CKPT_IOC_PAGES); for comparison and diagnosis");
+  sub->add_option("--page-hash", a->page_hash,
+                  "Who hashes the page data the module writes: 'module' (as it writes it), "
+                  "'writer' (a second pass, in parallel on another CPU) or 'auto' (module when "
+                  "ckpt-user may use one CPU only; the default)")
+      ->check(CLI::IsMember({"auto", "module", "writer"}));
   sub->footer(
       "A cgroup that was frozen before the dump stays frozen.  On any error the tree is left\n"
       "as it was and no complete-looking image is written.  Exit status: 0 on success,\n"
@@ -131,6 +139,9 @@ Command add_dump_command(CLI::App& app, CommonArgs& common) {
             }
             o.pre_copy = !a->no_pre_copy;
             o.kernel_pages = !a->no_kernel_pages;
+            o.page_hash = a->page_hash == "module"   ? dump::DumpOptions::PageHash::module
+                          : a->page_hash == "writer" ? dump::DumpOptions::PageHash::writer
+                                                     : dump::DumpOptions::PageHash::auto_;
             o.command_line = "ckpt-user dump --cgroup " + a->cgroup + " --pid " +
                              std::to_string(a->pid);
             // -o - into a pipe whose reader goes away: EPIPE from write(2),

@@ -35,6 +35,7 @@ struct Counters {
   uint64_t pages_zero = 0;        // mapped to the shared zero page: not stored
   uint64_t pages_reused = 0;      // pre-copied and clean at the freeze
   uint64_t pages_by_kernel = 0;   // written by the module (CKPT_IOC_PAGES)
+  uint64_t pages_hashed_by_kernel = 0;  // of those, hashed by it too
   uint64_t pages_precopied = 0;   // copied before the freeze
   uint64_t precopy_us = 0;
 };
@@ -58,6 +59,8 @@ struct Context {
   // CKPT_IOC_PAGES, when the module has it: process memory is written into
   // the image by the kernel (null: read by process_vm_readv).
   const kmod::PageCopier* pages = nullptr;
+  // With @pages: the module also hashes what it writes (CKPT_PAGES_XXH64).
+  bool pages_hashed = false;
   image::ImageWriter* writer = nullptr;
   std::size_t page_size = 4096;
   // Page data is read in chunks of at most this many bytes, one PAGES

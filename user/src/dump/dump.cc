@@ -2,6 +2,7 @@
 #include "dump/dump.h"
 
 #include <poll.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -188,6 +189,22 @@ Result<void> dump_one(Context& ctx, const ProcessTasks& p, image::Process* proc,
   return check_alive(pidfd->get(), pid);
 }
 
+// Whether the module hashes the page data it writes (DumpOptions::PageHash).
+// With one CPU the writer's second pass cannot overlap anything, so the
+// hash is cheapest during the copy; with more, the copy goes faster while
+// another CPU hashes.
+bool hash_in_module(DumpOptions::PageHash how, const kmod::PageCopier& pc) {
+  if (!pc.can_hash() || how == DumpOptions::PageHash::writer)
+    return false;
+  if (how == DumpOptions::PageHash::module)
+    return true;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof(set), &set) != 0)
+    return false;
+  return CPU_COUNT(&set) == 1;
+}
+
 }  // namespace
 
 Result<DumpResult> dump(const DumpOptions& o, const ProgressFn& progress) {
@@ -267,6 +284,7 @@ Result<DumpResult> dump(const DumpOptions& o, const ProgressFn& progress) {
       log::debug("page data by process_vm_readv: {}", pc.error().message());
   }
   ctx.pages = copier ? &*copier : nullptr;
+  ctx.pages_hashed = copier && hash_in_module(o.page_hash, *copier);
   ctx.page_size = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
   ctx.chunk_bytes = image::ImageWriter::kMaxPagesSection;
   if (auto r = init_zero_page(ctx); !r)
@@ -398,6 +416,7 @@ Result<DumpResult> dump(const DumpOptions& o, const ProgressFn& progress) {
   res.pages_precopied = c.pages_precopied;
   res.pages_reused = c.pages_reused;
   res.pages_by_kernel = c.pages_by_kernel;
+  res.pages_hashed_by_kernel = c.pages_hashed_by_kernel;
   res.precopy_time_us = c.precopy_us;
   res.total_time_us = us_between(t_start, Clock::now());
   image::DumpStats st;
@@ -414,6 +433,7 @@ Result<DumpResult> dump(const DumpOptions& o, const ProgressFn& progress) {
   st.set_pages_precopied(res.pages_precopied);
   st.set_pages_reused(res.pages_reused);
   st.set_pages_by_kernel(res.pages_by_kernel);
+  st.set_pages_hashed_by_kernel(res.pages_hashed_by_kernel);
   st.set_precopy_time_us(res.precopy_time_us);
   st.set_total_time_us(res.total_time_us);
   st.set_image_bytes(writer->bytes_written());

@@ -40,6 +40,15 @@ struct DumpOptions {
   std::string command_line;        // recorded in the image, for humans
   bool pre_copy = true;            // copy memory before the freeze (soft-dirty tracking)
   bool kernel_pages = true;        // the module writes page data (CKPT_IOC_PAGES) if it can
+  // Who hashes the page data the module writes (PAGES sections' XXH64):
+  //   module  the module, as it writes it (CKPT_PAGES_XXH64): no second
+  //           pass over the data, but the copy waits for the hash;
+  //   writer  the writer's thread, from a mapping of the image, once the
+  //           section is written: a second pass, on another CPU if there
+  //           is one, in parallel with the next copy;
+  //   auto    module if this process may run on one CPU only, else writer.
+  enum class PageHash { auto_, module, writer };
+  PageHash page_hash = PageHash::auto_;
   uint64_t buffer_limit = 0;       // bytes of page data queued for writing; 0: half of MemAvailable
 };
 
@@ -70,6 +79,7 @@ struct DumpResult {
   uint64_t pages_precopied = 0;   // copied before the freeze
   uint64_t pages_reused = 0;      // of those, still clean at the freeze
   uint64_t pages_by_kernel = 0;   // pages the module wrote (CKPT_IOC_PAGES)
+  uint64_t pages_hashed_by_kernel = 0;  // of those, pages it also hashed
   uint64_t precopy_time_us = 0;
   uint64_t total_time_us = 0;
 };

@@ -123,7 +123,7 @@ class PageWriter {
     if (!slot)
       return std::move(slot).error();
     auto t0 = Clock::now();
-    auto r = by_kernel ? write_by_kernel(*slot) : read_into(slot->data());
+    auto r = by_kernel ? write_by_kernel(*slot, total) : read_into(slot->data());
     ctx_.counters.memdump_us += since_us(t0);
     if (r && by_kernel)
       ctx_.counters.pages_by_kernel += used_pages_;
@@ -159,13 +159,26 @@ class PageWriter {
 
  private:
   // The pending runs, back to back into the slot's place in the image
-  // file, by the module.
-  Result<void> write_by_kernel(const image::PageSlot& slot) {
+  // file, by the module; hashed by it too when it can, as it writes them
+  // (the writer then has no second pass over the page cache to make).
+  Result<void> write_by_kernel(image::PageSlot& slot, uint64_t total) {
     std::vector<ckpt_page_range> ranges;
     ranges.reserve(pending_.size());
     for (const auto& p : pending_)
       ranges.push_back({p.vaddr, p.nr_pages * ctx_.page_size});
-    return ctx_.pages->write(reader_->pid(), pidfd_, slot.fd(), ranges, slot.file_offset());
+    const kmod::PageCopier& pc = *ctx_.pages;
+    if (!ctx_.pages_hashed)
+      return pc.write(reader_->pid(), pidfd_, slot.fd(), ranges, slot.file_offset());
+    ckpt_pages_xxh64 h{};
+    if (auto r = pc.write(reader_->pid(), pidfd_, slot.fd(), ranges, slot.file_offset(), &h); !r)
+      return r;
+    if (h.len != total)
+      return Error::msg(fmt::format("pid {}: the module hashed {} of the {} bytes it wrote",
+                                    reader_->pid(), h.len, total),
+                        EIO);
+    slot.set_payload_hash(h.digest);
+    ctx_.counters.pages_hashed_by_kernel += total / ctx_.page_size;
+    return {};
   }
 
   // The pending runs, back to back into @out (exactly their size).

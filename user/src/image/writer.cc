@@ -287,6 +287,7 @@ struct Job {
   std::string bytes;
   Mapping map;
   std::size_t skew = 0;  // payload offset inside map
+  std::optional<uint64_t> hash;  // by fd: the caller's (PageSlot::set_payload_hash)
   const void* data() const {
     return map.valid() ? static_cast<const uint8_t*>(map.data()) + skew
                        : static_cast<const void*>(bytes.data());
@@ -301,6 +302,10 @@ struct Job {
   // Hashes the payload (by h.flags) and writes the section (the header
   // only, in place and by fd).
   Result<void> write() {
+    if (kind == Kind::by_fd && hash) {
+      h.payload_hash = *hash;
+      return sink->write_section(h, nullptr, 0, off, false);
+    }
     if (kind == Kind::by_fd) {
       auto hh = hash_file_payload(sink->fd, sink->name, h, off + kSectionHeaderSize);
       if (!hh)
@@ -944,6 +949,8 @@ Result<uint32_t> ImageWriter::commit_pages(PageSlot slot) {
     j.off = slot.header_off_;
     j.map = std::move(slot.map_);
     j.skew = slot.skew_;
+    if (slot.by_fd())
+      j.hash = slot.hash_;
     // By fd: the caller's write is done; all of it must be there (the
     // thread checks again before it maps the payload).
     if (slot.by_fd())

@@ -96,6 +96,13 @@ class PageSlot {
   // O_APPEND; owned by the writer, valid until the slot is committed or
   // cancelled); -1 for the other kinds.
   int fd() const noexcept { return kind_ == Kind::by_fd ? fd_ : -1; }
+  // by_fd: the payload's hash, XXH64 (seed 0) of the bytes as the file
+  // holds them, when the caller knows it (the module's CKPT_PAGES_XXH64
+  // computes it while it writes).  The commit then only checks the file's
+  // size and does not read the payload back to hash it.  The caller vouches
+  // for the value: a wrong one makes a section that fails verification.
+  // Ignored for the other kinds.
+  void set_payload_hash(uint64_t xxh64) noexcept { hash_ = xxh64; }
   // in_place, by_fd: the payload's offset in that file, a multiple of the
   // image's page size; 0 for a staging buffer.
   uint64_t file_offset() const noexcept {
@@ -112,6 +119,7 @@ class PageSlot {
   int fd_ = -1;            // by_fd: the pages file
   uint32_t seq_ = 0;       // in place, by fd: the section's seq
   uint64_t header_off_ = 0;  // in place, by fd: file offset of its header
+  std::optional<uint64_t> hash_;  // by fd: set_payload_hash()
 };
 
 struct Output {
@@ -201,8 +209,9 @@ class ImageWriter {
   // extends the file) and nothing is mapped.  commit_pages() then checks
   // that the file holds the whole payload (fstat: a short write is an error
   // naming the section, never a SIGBUS) and queues, like an in-place
-  // section, the hash of the payload (a read-only mapping of the file) and
-  // the header's pwrite for the writer thread (done at once without one).
+  // section, the hash of the payload (a read-only mapping of the file; not
+  // needed when the slot got set_payload_hash()) and the header's pwrite
+  // for the writer thread (done at once without one).
   // cancel_pages() truncates the file back, as for an in-place slot.
   //
   // Only a file or directory image has such a file: for a stream this

@@ -51,11 +51,17 @@ Result<PageCopier> PageCopier::open(const Device& dev, const ckpt_info& info) {
   auto d = Device::open(dev.path());
   if (!d)
     return std::move(d).error();
-  return PageCopier(std::move(*d));
+  // A module older than CKPT_INFO_SIZE_VER2 leaves pages_flags 0.
+  return PageCopier(std::move(*d), (info.pages_flags & CKPT_PAGES_XXH64) != 0);
 }
 
 Result<void> PageCopier::write(pid_t pid, int pidfd, int fd,
-                               std::span<const ckpt_page_range> ranges, uint64_t offset) const {
+                               std::span<const ckpt_page_range> ranges, uint64_t offset,
+                               ckpt_pages_xxh64* hash) const {
+  if (hash && !can_hash_)
+    return Error::msg("the loaded ckpt module cannot hash the pages it writes (no "
+                      "CKPT_PAGES_XXH64: older than this program)",
+                      EOPNOTSUPP);
   std::vector<ckpt_page_range> batch;
   std::size_t i = 0;
   uint64_t done_in_i = 0;  // bytes of ranges[i] already written
@@ -79,18 +85,20 @@ Result<void> PageCopier::write(pid_t pid, int pidfd, int fd,
       }
     }
     ckpt_pages a{};
-    a.flags = pidfd >= 0 ? CKPT_PAGES_PIDFD : 0;
+    a.flags = (pidfd >= 0 ? CKPT_PAGES_PIDFD : 0) | (hash ? CKPT_PAGES_XXH64 : 0);
     a.pid = static_cast<__u32>(pidfd >= 0 ? pidfd : pid);
     a.fd = static_cast<__u32>(fd);
     a.count = static_cast<__u32>(batch.size());
     a.ranges = reinterpret_cast<uintptr_t>(batch.data());
     a.offset = offset;
+    a.hash = reinterpret_cast<uintptr_t>(hash);  // the state carries over calls
     ++calls_;
     if (::ioctl(dev_.fd(), CKPT_IOC_PAGES, &a) != 0) {
       int e = errno;
       return Error::sys(e, fmt::format("write {} bytes of pid {} from {:#x} at offset {} "
-                                       "(CKPT_IOC_PAGES, {} ranges)",
-                                       bytes, pid, batch.front().start, offset, batch.size()));
+                                       "(CKPT_IOC_PAGES, {} ranges{})",
+                                       bytes, pid, batch.front().start, offset, batch.size(),
+                                       hash ? ", hashed" : ""));
     }
     offset += bytes;
   }

@@ -51,7 +51,8 @@ class Device {
 // per-file lock, but a Session owns its Device.
 //
 //   auto pc = kmod::PageCopier::open(dev, info);   // EOPNOTSUPP: old module
-//   pc->write(pid, image_fd, ranges, payload_off);
+//   ckpt_pages_xxh64 h{};                           // if pc->can_hash()
+//   pc->write(pid, pidfd, image_fd, ranges, payload_off, &h);  // h.digest
 class PageCopier {
  public:
   static constexpr std::size_t kMaxRanges = CKPT_PAGES_MAX_RANGES;
@@ -66,14 +67,23 @@ class PageCopier {
   // process is named by that pidfd (a running process's pid may be
   // reused), @pid only names it in errors.  Any number of ranges and
   // bytes: split into calls within the module's limits.
+  //
+  // With @hash the module also hashes what it wrote (CKPT_PAGES_XXH64):
+  // XXH64 (seed 0) of the bytes as the file holds them, continuing the
+  // state in *@hash (zeroed: a new hash) and leaving there the state and
+  // the digest of every byte hashed so far, over all the calls made.  @fd
+  // must then be open for reading too; EOPNOTSUPP unless can_hash().
   Result<void> write(pid_t pid, int pidfd, int fd, std::span<const ckpt_page_range> ranges,
-                     uint64_t offset) const;
+                     uint64_t offset, ckpt_pages_xxh64* hash = nullptr) const;
+  // Whether the module offers CKPT_PAGES_XXH64 (CKPT_IOC_INFO pages_flags).
+  bool can_hash() const { return can_hash_; }
   // ioctl calls made so far (the tests check the batching).
   std::size_t calls() const { return calls_; }
 
  private:
-  explicit PageCopier(Device dev) : dev_(std::move(dev)) {}
+  PageCopier(Device dev, bool can_hash) : dev_(std::move(dev)), can_hash_(can_hash) {}
   Device dev_;
+  bool can_hash_ = false;
   mutable std::size_t calls_ = 0;
 };
 
