@@ -21,8 +21,10 @@
  * Nothing here holds a spinlock or an RCU read section across a call that
  * sleeps (find_get_pid() and get_pid_task() take RCU internally).
  *
- * The work of one call is bounded (CKPT_PAGES_MAX_BYTES); between batches
- * it calls cond_resched() and stops on a fatal signal.
+ * Pages are gathered range after range into batches of CKPT_PAGES_BATCH
+ * (one page of pointers), each written with one write, however small the
+ * ranges.  The work of one call is bounded (CKPT_PAGES_MAX_BYTES); it
+ * calls cond_resched() after each batch and stops on a fatal signal.
  *
  * With CKPT_PAGES_XXH64 each batch, once written, is hashed as the file
  * holds it: the pages are looked up in the file's page cache (a reference,
@@ -344,31 +346,92 @@ static int ckpt_pages_hash_out(const struct ckpt_pages *arg,
 #endif
 
 /*
- * Writes @n pages of @mm from @start at *@pos of @f, and hashes them into
- * @h when there is one.  @pages and @bv hold CKPT_PAGES_BATCH entries.
+ * Pages gathered from the ranges, up to CKPT_PAGES_BATCH, and written with
+ * one write: many small ranges (a fragmented heap, every tenth page) cost
+ * one file-system write per batch, not one per range.  Each page holds a
+ * reference until it is written.
  */
-static int ckpt_pages_write(struct mm_struct *mm, struct file *f,
-			    unsigned long start, unsigned long n, loff_t *pos,
-			    struct page **pages, struct bio_vec *bv,
-			    struct ckpt_pages_hash *h)
+struct ckpt_pages_batch {
+	struct page **pages;
+	struct bio_vec *bv;
+	long n;				/* pages gathered */
+};
+
+static void ckpt_pages_put(struct ckpt_pages_batch *b)
+{
+	long i;
+
+	for (i = 0; i < b->n; i++)
+		put_page(b->pages[i]);
+	b->n = 0;
+}
+
+/*
+ * Writes the gathered pages at *@pos of @f, hashes them into @h when there
+ * is one, and releases them (also on an error).
+ */
+static int ckpt_pages_flush(struct file *f, struct ckpt_pages_batch *b,
+			    loff_t *pos, struct ckpt_pages_hash *h)
+{
+	const long n = b->n;
+	const loff_t from = *pos;
+	struct iov_iter it;
+	ssize_t w = 0;
+	size_t left;
+	long i;
+
+	if (ckpt_pages_check_flags(f)) {
+		ckpt_pages_put(b);
+		return -EINVAL;
+	}
+	for (i = 0; i < n; i++)
+		bvec_set_page(&b->bv[i], b->pages[i], PAGE_SIZE, 0);
+	left = n * PAGE_SIZE;
+	iov_iter_bvec(&it, ITER_SOURCE, b->bv, n, left);
+	/*
+	 * A short write is retried: the next call reports why it stopped
+	 * (ENOSPC, EFBIG...).  The write checks may truncate the iterator
+	 * (RLIMIT_FSIZE, s_maxbytes), so what is left is counted here and
+	 * the iterator re-expanded to it.
+	 */
+	while (left) {
+		w = ckpt_vfs_iter_write(f, &it, pos);
+		if (w <= 0)
+			break;
+		left -= min_t(size_t, w, left);
+		iov_iter_reexpand(&it, left);
+	}
+	ckpt_pages_put(b);
+	if (w < 0)
+		return (int)w;
+	if (left)
+		return -EIO;
+	cond_resched();
+	return h ? ckpt_pages_hash_written(f, from, n, h) : 0;
+}
+
+/*
+ * Gathers @n pages of @mm from @start into @b, writing the batch at *@pos
+ * of @f whenever it is full.  On an error the caller releases what is
+ * gathered.
+ */
+static int ckpt_pages_gather(struct mm_struct *mm, struct file *f,
+			     unsigned long start, unsigned long n,
+			     struct ckpt_pages_batch *b, loff_t *pos,
+			     struct ckpt_pages_hash *h)
 {
 	while (n) {
-		unsigned long want = min_t(unsigned long, n, CKPT_PAGES_BATCH);
-		struct iov_iter it;
-		loff_t from = *pos;
-		int locked = 1;
-		ssize_t w = 0;
-		size_t left;
+		unsigned long want = min_t(unsigned long, n, CKPT_PAGES_BATCH - b->n);
+		struct page **p = b->pages + b->n;
+		int locked = 1, ret;
 		long got, i;
 
 		if (fatal_signal_pending(current))
 			return -EINTR;
-		if (ckpt_pages_check_flags(f))
-			return -EINVAL;
 		if (mmap_read_lock_killable(mm))
 			return -EINTR;
 		got = ckpt_get_user_pages_remote(mm, start, want, FOLL_FORCE,
-						 pages, &locked);
+						 p, &locked);
 		if (locked)
 			mmap_read_unlock(mm);
 		/* As process_vm_readv: whatever stops the walk (no VMA,
@@ -380,44 +443,19 @@ static int ckpt_pages_write(struct mm_struct *mm, struct file *f,
 			return got ? (int)got : -EFAULT;
 		/* A page of the output file itself would be read after (or
 		 * while) it is written: refused, see ckpt_pages_own_file(). */
-		if (ckpt_pages_own_file(f, pages, got)) {
+		if (ckpt_pages_own_file(f, p, got)) {
 			for (i = 0; i < got; i++)
-				put_page(pages[i]);
+				put_page(p[i]);
 			return -EINVAL;
 		}
-
-		for (i = 0; i < got; i++)
-			bvec_set_page(&bv[i], pages[i], PAGE_SIZE, 0);
-		left = got * PAGE_SIZE;
-		iov_iter_bvec(&it, ITER_SOURCE, bv, got, left);
-		/*
-		 * A short write is retried: the next call reports why it
-		 * stopped (ENOSPC, EFBIG...).  The write checks may truncate
-		 * the iterator (RLIMIT_FSIZE, s_maxbytes), so what is left is
-		 * counted here and the iterator re-expanded to it.
-		 */
-		while (left) {
-			w = ckpt_vfs_iter_write(f, &it, pos);
-			if (w <= 0)
-				break;
-			left -= min_t(size_t, w, left);
-			iov_iter_reexpand(&it, left);
-		}
-		for (i = 0; i < got; i++)
-			put_page(pages[i]);
-		if (w < 0)
-			return (int)w;
-		if (left)
-			return -EIO;
-		if (h) {
-			int ret = ckpt_pages_hash_written(f, from, got, h);
-
+		b->n += got;
+		start += got << PAGE_SHIFT;
+		n -= got;
+		if (b->n == CKPT_PAGES_BATCH) {
+			ret = ckpt_pages_flush(f, b, pos, h);
 			if (ret)
 				return ret;
 		}
-		start += got << PAGE_SHIFT;
-		n -= got;
-		cond_resched();
 	}
 	return 0;
 }
@@ -425,11 +463,11 @@ static int ckpt_pages_write(struct mm_struct *mm, struct file *f,
 int ckpt_pages(struct ckpt_pages *arg)
 {
 	struct ckpt_pages_hash hash = {}, *h = NULL;
+	struct ckpt_pages_batch b = {};
 	struct ckpt_page_range r;
 	struct mm_struct *mm;
-	struct bio_vec *bv;
-	struct page **pages;
 	struct file *f;
+	u64 total = 0;
 	loff_t pos;
 	u32 i;
 	int ret;
@@ -464,10 +502,10 @@ int ckpt_pages(struct ckpt_pages *arg)
 	if (ret)
 		goto out_file;
 	ret = -ENOMEM;
-	pages = (struct page **)__get_free_page(GFP_KERNEL);
-	if (!pages)
+	b.pages = (struct page **)__get_free_page(GFP_KERNEL);
+	if (!b.pages)
 		goto out_mm;
-	bv = (struct bio_vec *)(pages + CKPT_PAGES_BATCH);
+	b.bv = (struct bio_vec *)(b.pages + CKPT_PAGES_BATCH);
 
 	pos = arg->offset;
 	for (i = 0; i < arg->count; i++) {
@@ -476,21 +514,25 @@ int ckpt_pages(struct ckpt_pages *arg)
 		ret = ckpt_pages_range(arg, i, &r);
 		if (ret)
 			break;
-		if (pos - arg->offset + r.len > CKPT_PAGES_MAX_BYTES) {
+		if (r.len > CKPT_PAGES_MAX_BYTES - total) {
 			ret = -EINVAL;
 			break;
 		}
-		ret = ckpt_pages_write(mm, f, r.start, r.len >> PAGE_SHIFT,
-				       &pos, pages, bv, h);
+		total += r.len;
+		ret = ckpt_pages_gather(mm, f, r.start, r.len >> PAGE_SHIFT,
+					&b, &pos, h);
 		if (ret)
 			break;
 	}
+	if (!ret && b.n)
+		ret = ckpt_pages_flush(f, &b, &pos, h);
+	ckpt_pages_put(&b);		/* what an error left gathered */
 	if (!ret && h)
 		ret = ckpt_pages_hash_out(arg, h);
 
 	if (hash.bounce)
 		free_page((unsigned long)hash.bounce);
-	free_page((unsigned long)pages);
+	free_page((unsigned long)b.pages);
 out_mm:
 	mmput(mm);
 out_file:
