@@ -30,8 +30,10 @@
  * holds it: the pages are looked up in the file's page cache (a reference,
  * no lock: only this call writes that range) and hashed in place, so the
  * bytes are never copied again; a page that is not there, or not uptodate
- * (evicted, swapped tmpfs, a file system whose writes bypass the cache), is
- * read back through the file into a bounce page.  The source pages are not
+ * (evicted, swapped tmpfs, a partly written large folio), is read back
+ * through the file into a bounce page, and so is every page of a file
+ * system whose writes may bypass that cache (ckpt_pages_cache_is_file()).
+ * The source pages are not
  * hashed: a running target may change a page between the copy and a
  * second look, and the hash must be of what the file holds.
  */
@@ -40,6 +42,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
+#include <linux/magic.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/ptrace.h>
@@ -64,6 +67,7 @@ u32 ckpt_pages_flags(void)
 struct ckpt_pages_hash {
 	struct xxh64_state st;
 	void *bounce;			/* NULL until a page is read back */
+	bool cache;			/* written pages are in f_mapping */
 };
 
 /* One page holds a batch's page pointers and its bio_vecs. */
@@ -219,6 +223,27 @@ static bool ckpt_pages_own_file(struct file *f, struct page **pages, long n)
 }
 
 #if CKPT_HAVE_XXH64
+/*
+ * Whether @f's buffered writes land in its own page cache (f_mapping), so
+ * that a written page found there uptodate is what the file holds: tmpfs
+ * and the local disk file systems.  Elsewhere (FUSE with direct I/O or
+ * passthrough, network and stacked file systems) writes may go around
+ * that cache and leave stale pages in it, so every page is read back
+ * through the file instead: slower, and always what the file holds.
+ */
+static bool ckpt_pages_cache_is_file(struct file *f)
+{
+	switch (file_inode(f)->i_sb->s_magic) {
+	case TMPFS_MAGIC:
+	case EXT4_SUPER_MAGIC:
+	case XFS_SUPER_MAGIC:
+	case BTRFS_SUPER_MAGIC:
+	case F2FS_SUPER_MAGIC:
+		return true;
+	}
+	return false;
+}
+
 /* One page of @f at @pos, read back through the file into h->bounce. */
 static int ckpt_pages_hash_read(struct file *f, loff_t pos,
 				struct ckpt_pages_hash *h)
@@ -255,7 +280,7 @@ static int ckpt_pages_hash_written(struct file *f, loff_t pos, unsigned long n,
 
 	while (n) {
 		pgoff_t idx = pos >> PAGE_SHIFT;
-		struct folio *fo = filemap_get_folio(m, idx);
+		struct folio *fo = h->cache ? filemap_get_folio(m, idx) : NULL;
 		unsigned long k, i;
 		int ret;
 
@@ -326,6 +351,11 @@ static int ckpt_pages_hash_out(const struct ckpt_pages *arg,
 }
 #else
 /* Not offered (ckpt_pages_flags()): ckpt_pages() refused the flag. */
+static bool ckpt_pages_cache_is_file(struct file *f)
+{
+	return false;
+}
+
 static int ckpt_pages_hash_written(struct file *f, loff_t pos, unsigned long n,
 				   struct ckpt_pages_hash *h)
 {
@@ -406,6 +436,9 @@ static int ckpt_pages_flush(struct file *f, struct ckpt_pages_batch *b,
 		return (int)w;
 	if (left)
 		return -EIO;
+	/* O_APPEND set during the write: the pages went to the end. */
+	if (*pos != from + n * PAGE_SIZE)
+		return -EINVAL;
 	cond_resched();
 	return h ? ckpt_pages_hash_written(f, from, n, h) : 0;
 }
@@ -492,9 +525,15 @@ int ckpt_pages(struct ckpt_pages *arg)
 	ret = ckpt_pages_check_file(f);
 	if (ret)
 		goto out_file;
-	ret = -EBADF;		/* the hash reads pages back */
-	if (h && !(f->f_mode & FMODE_READ))
-		goto out_file;
+	if (h) {		/* the hash may read pages back */
+		ret = -EBADF;
+		if (!(f->f_mode & FMODE_READ))
+			goto out_file;
+		ret = -EINVAL;
+		if (!(f->f_mode & FMODE_CAN_READ) || !f->f_op->read_iter)
+			goto out_file;
+		h->cache = ckpt_pages_cache_is_file(f);
+	}
 	ret = -EPERM;
 	if (!checkpoint_restore_ns_capable(&init_user_ns))
 		goto out_file;
