@@ -272,7 +272,9 @@ class Suite:
         self.quick = args.quick
         self.reps = 1 if args.quick else args.reps
         self.only = {c for c in args.cases.split(",") if c}
-        self.res = {"kernel": platform.release(), "cpus": os.cpu_count(), "quick": self.quick,
+        self.res = {"kernel": platform.release(), "cpus": os.cpu_count(),
+                    # vmtest hands CKPT_VM_TCG to the guest: multi = a host thread per vCPU
+                    "tcg": os.environ.get("CKPT_VM_TCG", "single"), "quick": self.quick,
                     "reps": self.reps, "started": time.strftime("%Y-%m-%d %H:%M:%S"),
                     "criu_version": subprocess.run(["criu", "--version"], capture_output=True,
                                                    text=True).stdout.strip().splitlines()[0],

@@ -66,7 +66,9 @@ def report(runs, plot_dir):
         memcpy = bw.get("memcpy", {}).get("median_gib_s")
         tmpfs = bw.get("tmpfs_write", {}).get("median_gib_s")
         w(f"### Kernel {k}{' (quick mode)' if run.get('quick') else ''}\n")
-        w(f"{run['cpus']} vCPUs, {run['mem_total_kib'] // 1024} MiB, {run['criu_version']}, "
+        tcg = {"multi": "a host thread per vCPU", "single": "all on one host thread"}.get(
+            run.get("tcg", "single"), run.get("tcg"))
+        w(f"{run['cpus']} vCPUs ({tcg}), {run['mem_total_kib'] // 1024} MiB, {run['criu_version']}, "
           f"{run['reps']} counted repetitions after one warm-up, started {run['started']}.  "
           f"memcpy: **{memcpy:.2f} GiB/s**; tmpfs write: **{tmpfs:.2f} GiB/s** (medians).\n"
           if memcpy and tmpfs else "bandwidth not measured\n")

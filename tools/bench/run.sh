@@ -9,8 +9,10 @@
 # CKPT_KVERS: the kernels (default: the newest installed 6.12).  Results:
 # build/bench/KVER/{bench.json,output.log,...}, build/bench/results.md; with
 # BENCH_DOC=1 (the default without --quick) also Documentation/bench-*.png
-# and Documentation/bench-results.md.  BENCH_MEM (MiB, default 6144) and
-# BENCH_TIMEOUT (s, default 14400) size the VM.
+# and Documentation/bench-results.md.  BENCH_MEM (MiB, default 6144),
+# BENCH_SMP (vCPUs, default 2) and BENCH_TIMEOUT (s, default 14400) size
+# the VM; CKPT_VM_TCG=multi gives each vCPU its own host thread (as a real
+# machine has its CPUs), the default runs them all on one.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
@@ -31,7 +33,7 @@ for k in $kvers; do
 	echo "== bench on $k (quick=$quick)"
 	# vmtest passes only CKPT_* variables: hand BENCH_* over by env(1)
 	nice "$top/vmtest/run" --kver "$k" --out "$out/$k" \
-		--mem "${BENCH_MEM:-6144}" --timeout "${BENCH_TIMEOUT:-14400}" -- \
+		--mem "${BENCH_MEM:-6144}" --smp "${BENCH_SMP:-2}" --timeout "${BENCH_TIMEOUT:-14400}" -- \
 		env "${benv[@]}" "$top/tools/bench.sh" || rc=1
 	[ -s "$out/$k/bench.json" ] && jsons+=("$out/$k/bench.json")
 done
