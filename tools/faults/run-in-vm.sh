@@ -187,7 +187,7 @@ failed_tests() {
 # ---- 1. open and ioctl sites, one at a time --------------------------------------
 # Small trees only: a test that does not reach the aimed site runs in full,
 # under KASAN and TCG, once per site.
-tests=${CKPT_FAULT_TESTS:-session/session_end_v2 session/session_end_v1 session/session_close_v2 scan/scan_zombies scan/scan_threads_v1 regs/regs_gp_v2 regs/regs_xstate_v1 regs/regs_xstate_v2 thread/thread_info thread/thread_state_v2 thread/thread_sigactions_capacity mm/mm_vmas_capacity pages/pages_simple}
+tests=${CKPT_FAULT_TESTS:-session/session_end_v2 session/session_end_v1 session/session_close_v2 scan/scan_zombies scan/scan_threads_v1 regs/regs_gp_v2 regs/regs_xstate_v1 regs/regs_xstate_v2 thread/thread_info thread/thread_state_v2 thread/thread_sigactions_capacity mm/mm_vmas_capacity pages/pages_simple pages/pages_xxh64_readback_ramfs}
 base=$(cat /sys/module/ckpt/sections/.text) || die "no /sys/module/ckpt/sections/.text"
 say "phase 1: ckpt.ko .text at $base; tests: $tests"
 while read -r sec off site callee; do

@@ -24,6 +24,9 @@
  *                            file holds, not of the pages as they are by
  *                            the time they are hashed (tmpfs, ext4,
  *                            overlayfs);
+ *   pages_xxh64_readback_ramfs  a ramfs file: not a file system whose
+ *                            page cache the module trusts, so every page
+ *                            is read back (on every kernel);
  *   pages_xxh64_readback     an overlayfs file: its own page cache stays
  *                            empty (the data is in the upper file's), so
  *                            the module reads each page back through the
@@ -39,6 +42,7 @@
  * debug kernel).
  */
 #include <sched.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #define XXH_STATIC_LINKING_ONLY		/* XXH64_state_t's fields */
@@ -712,6 +716,42 @@ void pages_xxh64_readback(void **state)
 				    off + total + ranges_len(r, 3 * k), &h),
 			  "call %d of 3 into the overlayfs file", k + 1);
 	check_file_hash(&h, fd, off + total, total, "overlayfs, three calls");
+	ST_EQ(h.digest, mem);
+}
+
+/*
+ * ramfs: its writes do land in its page cache, but it is not one of the
+ * file systems whose cache the module trusts (tmpfs, ext2/3/4, XFS, btrfs,
+ * F2FS), so every page is read back through the file.  ramfs is in every
+ * kernel (the debug kernel has neither overlayfs nor ext4): this is the
+ * read-back path everywhere, and the fault lane's way to its bounce page.
+ */
+void pages_xxh64_readback_ramfs(void **state)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 16];
+	struct ckpt_page_range r[NTRUTH];
+	struct ckpt_pages_xxh64 h;
+	uint64_t total, mem;
+	struct layout l;
+	pid_t pid;
+	int dev = st_dev(), fd;
+
+	(void)state;
+	if (!xxh64_offered(dev, "pages_xxh64_readback_ramfs"))
+		return;
+	new_mountpoint("ramfs", dir, sizeof(dir));
+	ST_CHECK(mount("ramfs", dir, "ramfs", 0, NULL) == 0, "mount ramfs: %s",
+		 st_errname(errno));
+	st_track_mount(dir);
+	pid = truth_target(NULL, NULL, &l);
+	total = truth_r(&l, r);
+	mem = mem_xxh64(pid, r, NTRUTH);
+	snprintf(path, sizeof(path), "%s/image", dir);
+	fd = st_track_fd(ST_OK(open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)));
+	fresh(&h);
+	EXPECT_OK(ioc_xxh64(dev, XXH, pid, fd, r, NTRUTH, PAGE, &h),
+		  "PAGES | XXH64, %d ranges into a ramfs file", NTRUTH);
+	check_file_hash(&h, fd, PAGE, total, "ramfs");
 	ST_EQ(h.digest, mem);
 }
 

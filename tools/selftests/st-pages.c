@@ -1264,6 +1264,7 @@ static const struct CMUnitTest tests[] = {
 	ST_TEST(pages_xxh64_chain),
 	ST_TEST(pages_xxh64_running),
 	ST_TEST(pages_xxh64_readback),
+	ST_TEST(pages_xxh64_readback_ramfs),
 	ST_TEST(pages_xxh64_bad_args),
 	ST_TEST(pages_xxh64_errno_order),
 };

@@ -216,6 +216,7 @@ void pages_xxh64_ranges(void **state);
 void pages_xxh64_chain(void **state);
 void pages_xxh64_running(void **state);
 void pages_xxh64_readback(void **state);
+void pages_xxh64_readback_ramfs(void **state);
 void pages_xxh64_bad_args(void **state);
 void pages_xxh64_errno_order(void **state);
 
