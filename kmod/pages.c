@@ -204,13 +204,13 @@ out:
  * process_vm_readv + pwrite store, so such a range is refused.  The page
  * is referenced, so its folio stays; ->mapping is read once, unlocked: a
  * folio being truncated from the file at that moment is no longer its
- * data either way.
+ * data either way.  @real is the mapping of d_real_inode(): on overlayfs
+ * a mapping of the file maps the real (upper) file's pages, and writes
+ * through @f land there too.
  */
-static bool ckpt_pages_own_file(struct file *f, struct page **pages, long n)
+static bool ckpt_pages_own_file(struct file *f, struct address_space *real,
+				struct page **pages, long n)
 {
-	/* On overlayfs a mapping of the file maps the real (upper) file's
-	 * pages, and writes through @f land there too. */
-	struct address_space *real = d_real_inode(f->f_path.dentry)->i_mapping;
 	long i;
 
 	for (i = 0; i < n; i++) {
@@ -385,6 +385,9 @@ struct ckpt_pages_batch {
 	struct page **pages;
 	struct bio_vec *bv;
 	long n;				/* pages gathered */
+	/* The output's real mapping (see ckpt_pages_own_file()): looked up
+	 * once per call, the open file's upper inode does not change. */
+	struct address_space *real;
 };
 
 static void ckpt_pages_put(struct ckpt_pages_batch *b)
@@ -476,7 +479,7 @@ static int ckpt_pages_gather(struct mm_struct *mm, struct file *f,
 			return got ? (int)got : -EFAULT;
 		/* A page of the output file itself would be read after (or
 		 * while) it is written: refused, see ckpt_pages_own_file(). */
-		if (ckpt_pages_own_file(f, p, got)) {
+		if (ckpt_pages_own_file(f, b->real, p, got)) {
 			for (i = 0; i < got; i++)
 				put_page(p[i]);
 			return -EINVAL;
@@ -545,6 +548,7 @@ int ckpt_pages(struct ckpt_pages *arg)
 	if (!b.pages)
 		goto out_mm;
 	b.bv = (struct bio_vec *)(b.pages + CKPT_PAGES_BATCH);
+	b.real = d_real_inode(f->f_path.dentry)->i_mapping;
 
 	pos = arg->offset;
 	for (i = 0; i < arg->count; i++) {
