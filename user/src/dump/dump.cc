@@ -189,8 +189,8 @@ Result<void> dump_one(Context& ctx, const ProcessTasks& p, image::Process* proc,
   return check_alive(pidfd->get(), pid);
 }
 
-// Whether the module hashes the page data it writes (DumpOptions::PageHash).
-// With one CPU the writer's second pass cannot overlap anything, so the
+// Whether the module hashes the page data it writes before the freeze
+// (DumpOptions::PageHash); frozen, it never does.  With one CPU the writer's second pass cannot overlap anything, so the
 // hash is cheapest during the copy; with more, the copy goes faster while
 // another CPU hashes.
 bool hash_in_module(DumpOptions::PageHash how, const kmod::PageCopier& pc) {
@@ -312,6 +312,9 @@ Result<DumpResult> dump(const DumpOptions& o, const ProgressFn& progress) {
     }
     ctx.counters.precopy_us = us_between(t_pre, Clock::now());
   }
+  // Frozen, the module only copies: the writer's thread hashes those
+  // sections after the thaw, so no hash runs inside the frozen window.
+  ctx.pages_hashed = false;
   writer->hold_background(true);
 
   report("freezing", 0, 0, 0);

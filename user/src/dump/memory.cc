@@ -159,18 +159,18 @@ class PageWriter {
 
  private:
   // The pending runs, back to back into the slot's place in the image
-  // file, by the module; hashed by it too when it can, as it writes them
-  // (the writer then has no second pass over the page cache to make).
+  // file, by the module; hashed by it too as it writes them when
+  // ctx_.pages_hashed (the pre-copy only: the writer then has no second
+  // pass over the page cache to make).
   Result<void> write_by_kernel(image::PageSlot& slot, uint64_t total) {
     std::vector<ckpt_page_range> ranges;
     ranges.reserve(pending_.size());
     for (const auto& p : pending_)
       ranges.push_back({p.vaddr, p.nr_pages * ctx_.page_size});
     const kmod::PageCopier& pc = *ctx_.pages;
-    if (!ctx_.pages_hashed)
-      return pc.write(reader_->pid(), pidfd_, slot.fd(), ranges, slot.file_offset());
     ckpt_pages_xxh64 h{};
-    if (auto r = pc.write(reader_->pid(), pidfd_, slot.fd(), ranges, slot.file_offset(), &h); !r)
+    auto* hp = ctx_.pages_hashed ? &h : nullptr;
+    if (auto r = pc.write(reader_->pid(), pidfd_, slot.fd(), ranges, slot.file_offset(), hp); !r || !hp)
       return r;
     if (h.len != total)
       return Error::msg(fmt::format("pid {}: the module hashed {} of the {} bytes it wrote",
