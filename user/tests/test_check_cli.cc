@@ -1,4 +1,5 @@
-// ckpt-user check (--json and the table), --version, --help.
+// ckpt-user check (--json and the table), --version, --help, and usage
+// errors (exit status 2, one message naming the option).
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -86,6 +87,35 @@ TEST(Cli, VersionAndHelp) {
   Output rh = run_capture({CKPT_USER_BIN, "run", "--help"});
   EXPECT_EQ(rh.status, 0);
   EXPECT_NE(rh.out.find("--detach"), std::string::npos);
+}
+
+// A bad value is a usage error that names the option and what it accepts;
+// a good one gets past parsing (to fail on the missing cgroup instead).
+TEST(Cli, DumpOptionValues) {
+  auto dump = [](std::vector<std::string> extra) {
+    std::vector<std::string> args = {CKPT_USER_BIN, "dump", "--cgroup", "/nonexistent/ckpt-cg", "--pid", "1",
+                                     "-o", "/nonexistent/img", "--no-progress"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_capture(args);
+  };
+  Output none = dump({"--page-hash="});
+  EXPECT_EQ(none.status, 2);
+  EXPECT_EQ(none.err.rfind("--page-hash: ", 0), 0u) << none.err;
+  for (const char* bad : {"foo", "1", "Module"}) {
+    Output r = dump({std::string("--page-hash=") + bad});
+    EXPECT_EQ(r.status, 2) << bad;
+    EXPECT_NE(r.err.find(std::string("--page-hash: ") + bad + " not in {auto,module,writer}"),
+              std::string::npos)
+        << r.err;
+  }
+  Output t = dump({"--freeze-timeout", "soon"});
+  EXPECT_EQ(t.status, 2);
+  EXPECT_NE(t.err.find("--freeze-timeout"), std::string::npos) << t.err;
+  for (const char* good : {"auto", "module", "writer"}) {
+    Output r = dump({std::string("--page-hash=") + good});
+    EXPECT_EQ(r.status, 1) << good << ": " << r.err;
+    EXPECT_NE(r.err.find("ckpt-cg"), std::string::npos) << r.err;
+  }
 }
 
 }  // namespace

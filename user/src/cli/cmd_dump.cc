@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <map>
 #include <memory>
 
 #include "cli/commands.h"
@@ -14,6 +15,14 @@
 
 namespace ckpt::cli {
 namespace {
+
+// --page-hash's names (CLI11's CheckedTransformer would also take the
+// enum's numbers, and print them in --help).
+const std::map<std::string, dump::DumpOptions::PageHash> kPageHash = {
+    {"auto", dump::DumpOptions::PageHash::auto_},
+    {"module", dump::DumpOptions::PageHash::module},
+    {"writer", dump::DumpOptions::PageHash::writer},
+};
 
 struct DumpArgs {
   std::string cgroup;
@@ -95,10 +104,11 @@ Command add_dump_command(CLI::App& app, CommonArgs& common) {
                 "Read memory with process_vm_readv instead of having the module write it into "
                 "the image (CKPT_IOC_PAGES); for comparison and diagnosis");
   sub->add_option("--page-hash", a->page_hash,
-                  "Who hashes the page data the module writes: 'module' (as it writes it), "
-                  "'writer' (a second pass, in parallel on another CPU) or 'auto' (module when "
-                  "ckpt-user may use one CPU only; the default)")
-      ->check(CLI::IsMember({"auto", "module", "writer"}));
+                  "Who hashes the page data the module writes before the freeze: 'module' "
+                  "(as it writes it), 'writer' (a second pass, in parallel on another CPU) or "
+                  "'auto' (module when ckpt-user may use one CPU only; the default).  Pages "
+                  "copied while frozen are hashed by the writer after the thaw")
+      ->check(CLI::IsMember(kPageHash));
   sub->footer(
       "A cgroup that was frozen before the dump stays frozen.  On any error the tree is left\n"
       "as it was and no complete-looking image is written.  Exit status: 0 on success,\n"
@@ -139,9 +149,7 @@ Command add_dump_command(CLI::App& app, CommonArgs& common) {
             }
             o.pre_copy = !a->no_pre_copy;
             o.kernel_pages = !a->no_kernel_pages;
-            o.page_hash = a->page_hash == "module"   ? dump::DumpOptions::PageHash::module
-                          : a->page_hash == "writer" ? dump::DumpOptions::PageHash::writer
-                                                     : dump::DumpOptions::PageHash::auto_;
+            o.page_hash = kPageHash.at(a->page_hash);
             o.command_line = "ckpt-user dump --cgroup " + a->cgroup + " --pid " +
                              std::to_string(a->pid);
             // -o - into a pipe whose reader goes away: EPIPE from write(2),
