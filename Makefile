@@ -180,9 +180,11 @@ check-packages: tools
 FUZZ_TOOLS := $(BUILD)/tools/ckpt-fuzz $(BUILD)/tools/ckpt-races
 FUZZ_CALLS ?= 1000000
 
-$(BUILD)/tools/ckpt-fuzz: tools/fuzz/ckpt-fuzz.c tools/fuzz/fz-common.h uapi/linux/ckpt.h tools/ckpt-util.h
+FUZZ_SRCS := $(addprefix tools/fuzz/,ckpt-fuzz.c fz-gen.c fz-pages.c fz-ioctl.c fz-bg.c)
+$(BUILD)/tools/ckpt-fuzz: $(FUZZ_SRCS) tools/fuzz/fz-internal.h tools/fuzz/fz-common.h \
+		uapi/linux/ckpt.h tools/ckpt-util.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_TOOLS) -Itools -Itools/fuzz -o $@ $< -lpthread -lxxhash
+	$(CC) $(CFLAGS_TOOLS) -Itools -Itools/fuzz -o $@ $(FUZZ_SRCS) -lpthread -lxxhash
 
 $(BUILD)/tools/ckpt-races: tools/races/ckpt-races.c tools/fuzz/fz-common.h uapi/linux/ckpt.h tools/ckpt-util.h
 	@mkdir -p $(@D)
