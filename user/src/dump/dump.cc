@@ -190,9 +190,10 @@ Result<void> dump_one(Context& ctx, const ProcessTasks& p, image::Process* proc,
 }
 
 // Whether the module hashes the page data it writes before the freeze
-// (DumpOptions::PageHash); frozen, it never does.  With one CPU the writer's second pass cannot overlap anything, so the
-// hash is cheapest during the copy; with more, the copy goes faster while
-// another CPU hashes.
+// (DumpOptions::PageHash); frozen, it never does.  With one CPU the
+// writer's second pass cannot overlap anything, so the hash is cheapest
+// during the copy; with more, the copy goes faster while another CPU
+// hashes.
 bool hash_in_module(DumpOptions::PageHash how, const kmod::PageCopier& pc) {
   if (!pc.can_hash() || how == DumpOptions::PageHash::writer)
     return false;
