@@ -38,9 +38,10 @@ void check_sample(ImageReader& r, const Image& img, const Sample& s) {
   ASSERT_TRUE(img.stats.has_value());
   expect_same(*img.stats, s.stats);
   EXPECT_EQ(img.pages.size(), 3u);
-  for (const auto& [seq, info] : img.pages) {
-    EXPECT_EQ(info.payload_offset() % kPs, 0u) << "PAGES " << seq << " not page-aligned";
-    EXPECT_EQ(info.header.seq, seq);
+  for (const auto& [key, info] : img.pages) {
+    EXPECT_EQ(info.payload_offset() % kPs, 0u) << "PAGES " << key.second << " not page-aligned";
+    EXPECT_EQ(info.header.seq, key.second);
+    EXPECT_EQ(key.first, 0u);
   }
   // Every run's bytes come back.
   for (std::size_t i = 0; i < s.processes.size(); ++i) {
@@ -87,12 +88,47 @@ TEST(ImageFormat, FileHeaderRoundTripAndVersions) {
   h.major = 0;
   encode_file_header(h, std::span<uint8_t, kFileHeaderSize>(buf));
   EXPECT_EQ(decode_file_header(buf).error().message(),
-            "image format 0.x is not supported (this ckpt-user reads 1.x to 2.x)");
+            "image format 0.x is not supported (this ckpt-user reads 1.x to 3.x)");
+  // 2.x: bytes 48..55 are reserved (written 0): a 2.x file is one page file.
+  h.major = 2;
+  h.page_files = 5;
+  h.file_index = 3;
+  encode_file_header(h, std::span<uint8_t, kFileHeaderSize>(buf));
+  for (std::size_t i = 48; i < 56; ++i)
+    EXPECT_EQ(buf[i], 0) << "byte " << i;
+  auto two = decode_file_header(buf);
+  ASSERT_TRUE(two.ok()) << two.error().message();
+  EXPECT_EQ(two->page_files, 1u);
+  EXPECT_EQ(two->file_index, 0u);
+  // 3.x: the page file count and this file's index.
   h.major = 3;
+  encode_file_header(h, std::span<uint8_t, kFileHeaderSize>(buf));
+  EXPECT_EQ(buf[48], 5);
+  EXPECT_EQ(buf[52], 3);
+  auto three = decode_file_header(buf);
+  ASSERT_TRUE(three.ok()) << three.error().message();
+  EXPECT_EQ(three->page_files, 5u);
+  EXPECT_EQ(three->file_index, 3u);
+  auto refused = [&](uint32_t files, uint32_t index, uint32_t flags) {
+    FileHeader x = h;
+    x.page_files = files;
+    x.file_index = index;
+    x.flags = flags;
+    encode_file_header(x, std::span<uint8_t, kFileHeaderSize>(buf));
+    auto r = decode_file_header(buf);
+    return r.ok() ? std::string() : r.error().message();
+  };
+  EXPECT_EQ(refused(0, 0, kFileMetaFile), "bad file header: 0 page files (1..64)");
+  EXPECT_EQ(refused(kMaxPageFiles + 1, 0, kFileMetaFile), "bad file header: 65 page files (1..64)");
+  EXPECT_EQ(refused(2, 2, kFilePagesFile), "bad file header: page file 2 of 2");
+  EXPECT_EQ(refused(2, 1, kFileMetaFile),
+            "bad file header: page file index 1 in a file that is not a pages file");
+  EXPECT_EQ(refused(kMaxPageFiles, kMaxPageFiles - 1, kFilePagesFile), "");
+  h.major = 4;
   encode_file_header(h, std::span<uint8_t, kFileHeaderSize>(buf));
   auto e = decode_file_header(buf);
   ASSERT_FALSE(e.ok());
-  EXPECT_EQ(e.error().message(), "image format 3.x is newer than this ckpt-user (reads 1.x to 2.x)");
+  EXPECT_EQ(e.error().message(), "image format 4.x is newer than this ckpt-user (reads 1.x to 3.x)");
   buf[0] = 'X';
   EXPECT_EQ(decode_file_header(buf).error().message(), "not a ckpt image (bad magic)");
 }
@@ -225,12 +261,15 @@ TEST_F(ImageTest, DirectoryRoundTrip) {
   auto img = r->load_metadata();
   ASSERT_TRUE(img.ok()) << img.error().message();
   EXPECT_TRUE(img->directory);
-  ASSERT_TRUE(img->pages_header.has_value());
-  EXPECT_EQ(img->pages_header->uuid, img->header.uuid);
-  for (const auto& [seq, info] : img->pages)
+  ASSERT_EQ(img->page_headers.size(), 1u);
+  EXPECT_EQ(img->page_headers[0].uuid, img->header.uuid);
+  // One page file: format 2.0, which older readers read.
+  EXPECT_EQ(img->header.major, kMajorOnePageFile);
+  EXPECT_EQ(img->page_headers[0].major, kMajorOnePageFile);
+  for (const auto& [key, info] : img->pages)
     EXPECT_TRUE(info.in_pages_file);
   // meta.ckpt has no PAGES; pages.ckpt starts PAD(0), PAGES(1).
-  EXPECT_EQ(img->pages.begin()->first, 1u);
+  EXPECT_EQ(img->pages.begin()->first, (PageKey{0, 1}));
   check_sample(*r, *img, s);
   EXPECT_TRUE(r->verify_pages().ok());
   EXPECT_EQ(img->total_bytes, w->bytes_written());
@@ -359,10 +398,10 @@ TEST_F(ImageCorrupt, WrongMagic) {
 
 TEST_F(ImageCorrupt, NewerMajor) {
   std::string b = good_;
-  b[8] = 3;
+  b[8] = 4;
   write_bytes(path("bad"), b);
   EXPECT_NE(load_error(path("bad")).find(
-                "image format 3.x is newer than this ckpt-user (reads 1.x to 2.x)"),
+                "image format 4.x is newer than this ckpt-user (reads 1.x to 3.x)"),
             std::string::npos);
 }
 

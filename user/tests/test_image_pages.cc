@@ -103,7 +103,7 @@ void expect_reads_back(const std::string& p, const std::vector<std::string>& pag
   ASSERT_TRUE(r.ok()) << r.error().message();
   auto img = r->load_metadata();
   ASSERT_TRUE(img.ok()) << img.error().message();
-  EXPECT_EQ(img->header.major, kMajor);
+  EXPECT_EQ(img->header.major, kMajorOnePageFile);
   auto v = r->verify_pages();
   EXPECT_TRUE(v.ok()) << v.error().message();
   ASSERT_EQ(img->processes.size(), pages.size());
@@ -119,8 +119,8 @@ void expect_reads_back(const std::string& p, const std::vector<std::string>& pag
     EXPECT_TRUE(*b == pages[i]) << "process " << i;
   }
   EXPECT_EQ(img->pages.size(), pages.size());
-  for (const auto& [seq, s] : img->pages)
-    EXPECT_EQ(s.header.flags, kSectionHashXxh64) << "PAGES " << seq;
+  for (const auto& [key, s] : img->pages)
+    EXPECT_EQ(s.header.flags, kSectionHashXxh64) << "PAGES " << key.second;
   if (stream_too) {
     std::string bytes = slurp(p);
     EXPECT_EQ(load_error_stream(bytes), "");

@@ -80,8 +80,8 @@ Result<json> runs_json(ImageReader& reader, const google::protobuf::RepeatedPtrF
                        uint32_t ps, bool hashes) {
   json out = json::array();
   for (const auto& r : runs) {
-    json j = {{"vaddr", r.vaddr()}, {"nr_pages", r.nr_pages()}, {"section", r.section()},
-              {"offset", r.offset()}};
+    json j = {{"vaddr", r.vaddr()}, {"nr_pages", r.nr_pages()}, {"file", r.file()},
+              {"section", r.section()}, {"offset", r.offset()}};
     if (hashes) {
       // One XXH3-64 per page, in order (the e2e tests compare them page by
       // page with CRIU's).  Read in chunks: a run can be a GiB long.
@@ -135,8 +135,9 @@ Result<json> render_json(ImageReader& reader, const Image& img, bool hashes) {
                              {"flags", s.header.flags},
                              {"length", s.header.length},
                              {"offset", s.offset},
-                             {"file", img.directory ? (s.in_pages_file ? "pages.ckpt" : "meta.ckpt")
-                                                    : "image"}});
+                             {"file", img.directory ? (s.in_pages_file ? page_file_name(s.file)
+                                                                       : std::string("meta.ckpt"))
+                                                    : std::string("image")}});
   uint32_t ps = img.header.page_size;
   json pstats = json::array();
   for (const auto& p : img.processes) {

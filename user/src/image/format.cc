@@ -41,7 +41,7 @@ uint64_t get64(const uint8_t* p) {
 // File header layout.
 constexpr std::size_t kOffMagic = 0, kOffMajor = 8, kOffMinor = 10, kOffHeaderSize = 12,
                       kOffFlags = 16, kOffPageSize = 20, kOffCreated = 24, kOffUuid = 32,
-                      kOffHeaderHash = 56;
+                      kOffPageFiles = 48, kOffFileIndex = 52, kOffHeaderHash = 56;
 // Section header layout.
 constexpr std::size_t kOffType = 0, kOffSecFlags = 4, kOffLength = 8, kOffPayloadHash = 16,
                       kOffSeq = 24, kOffCheck = 28;
@@ -131,6 +131,10 @@ std::string section_type_name(uint32_t type) {
   return fmt::format("type {}", type);
 }
 
+std::string page_file_name(uint32_t file) {
+  return file == 0 ? std::string("pages.ckpt") : fmt::format("pages.{}.ckpt", file);
+}
+
 std::string uuid_string(const Uuid& u) {
   std::string s;
   for (std::size_t i = 0; i < u.size(); ++i) {
@@ -152,6 +156,10 @@ void encode_file_header(const FileHeader& h, std::span<uint8_t, kFileHeaderSize>
   put32(p + kOffPageSize, h.page_size);
   put64(p + kOffCreated, h.created_unix_ns);
   std::memcpy(p + kOffUuid, h.uuid.data(), h.uuid.size());
+  if (h.major >= 3) {
+    put32(p + kOffPageFiles, h.page_files);
+    put32(p + kOffFileIndex, h.file_index);
+  }
   put64(p + kOffHeaderHash, XXH3_64bits(p, kOffHeaderHash));
 }
 
@@ -166,8 +174,8 @@ Result<FileHeader> decode_file_header(std::span<const uint8_t> in) {
   h.major = get16(p + kOffMajor);
   h.minor = get16(p + kOffMinor);
   // The version is checked before anything else: a newer major may change
-  // the rest of the layout.  1.x and 2.x share it (2.0 only added a section
-  // flag).
+  // the rest of the layout.  1.x to 3.x share it (2.0 only added a section
+  // flag, 3.0 the page file fields in bytes reserved before).
   if (h.major < kOldestMajor || h.major > kMajor)
     return Error::msg(
         h.major > kMajor
@@ -195,6 +203,19 @@ Result<FileHeader> decode_file_header(std::span<const uint8_t> in) {
                                   h.page_size, kMinPageSize, kMaxPageSize));
   if ((h.flags & kFilePagesFile) && (h.flags & kFileMetaFile))
     return Error::msg("bad file header: both PAGES_FILE and META_FILE flags set");
+  if (h.major >= 3) {
+    h.page_files = get32(p + kOffPageFiles);
+    h.file_index = get32(p + kOffFileIndex);
+    if (h.page_files < 1 || h.page_files > kMaxPageFiles)
+      return Error::msg(fmt::format("bad file header: {} page files (1..{})", h.page_files,
+                                    kMaxPageFiles));
+    if (h.file_index >= h.page_files)
+      return Error::msg(fmt::format("bad file header: page file {} of {}", h.file_index,
+                                    h.page_files));
+    if (h.file_index != 0 && !(h.flags & kFilePagesFile))
+      return Error::msg(fmt::format(
+          "bad file header: page file index {} in a file that is not a pages file", h.file_index));
+  }
   return h;
 }
 

@@ -20,11 +20,18 @@ struct XXH64_state_s;
 namespace ckpt::image {
 
 inline constexpr std::array<uint8_t, 8> kMagic = {'C', 'K', 'P', 'T', 'I', 'M', 'G', '\0'};
-// Written: 2.0.  Read: 1.x and 2.x (2.0 added kSectionHashXxh64, which a
-// 1.x reader would take for a checksum mismatch).
-inline constexpr uint16_t kMajor = 2;
+// Written: 2.0, or 3.0 by a directory image with more than one page file
+// (3.0 added them: a 2.x reader would look for every PageRun in
+// pages.ckpt).  Read: 1.x to 3.x (2.0 added kSectionHashXxh64, which a 1.x
+// reader would take for a checksum mismatch).
+inline constexpr uint16_t kMajor = 3;            // the newest read
+inline constexpr uint16_t kMajorOnePageFile = 2;  // written with one page file
 inline constexpr uint16_t kMinor = 0;
 inline constexpr uint16_t kOldestMajor = 1;
+// Page files a directory image may have (pages.ckpt, pages.1.ckpt, ...).
+inline constexpr uint32_t kMaxPageFiles = 64;
+// "pages.ckpt" for file 0, "pages.K.ckpt" for file K.
+std::string page_file_name(uint32_t file);
 inline constexpr uint32_t kFileHeaderSize = 64;
 inline constexpr uint32_t kSectionHeaderSize = 32;
 inline constexpr uint32_t kTrailerSize = 36;  // END payload
@@ -64,13 +71,18 @@ using Uuid = std::array<uint8_t, 16>;
 std::string uuid_string(const Uuid& u);  // 8-4-4-4-12 hex
 
 struct FileHeader {
-  uint16_t major = kMajor;
+  uint16_t major = kMajorOnePageFile;
   uint16_t minor = kMinor;
   uint32_t header_size = kFileHeaderSize;
   uint32_t flags = 0;
   uint32_t page_size = 0;
   uint64_t created_unix_ns = 0;
   Uuid uuid{};
+  // 3.x only (bytes 48..55, reserved zeros before): how many page files the
+  // directory image has, and which one this file is (0 for meta.ckpt and
+  // pages.ckpt).  Decoded as 1 and 0 for an older major.
+  uint32_t page_files = 1;
+  uint32_t file_index = 0;
 };
 
 struct SectionHeader {

@@ -129,12 +129,12 @@ std::string truncated(uint32_t n) {
                      n);
 }
 
-// One file of an image (the single file, meta.ckpt or pages.ckpt), read
+// One file of an image (the single file, meta.ckpt or a page file), read
 // section by section.
 class FileReader {
  public:
-  FileReader(std::unique_ptr<Source> src, Role role, const ReadOptions& opt)
-      : src_(std::move(src)), role_(role), opt_(opt) {}
+  FileReader(std::unique_ptr<Source> src, Role role, const ReadOptions& opt, uint32_t file = 0)
+      : src_(std::move(src)), role_(role), opt_(opt), file_(file) {}
 
   Source& source() { return *src_; }
 
@@ -164,7 +164,7 @@ class FileReader {
             "this is the {} file of a directory image; give the directory instead",
             kind == kFilePagesFile ? "pages" : "metadata"));
       return Error::msg(fmt::format("file header flags {:#x}: not a {} file", h->flags,
-                                    role_ == Role::meta ? "meta.ckpt" : "pages.ckpt"));
+                                    role_ == Role::meta ? "meta.ckpt" : "page"));
     }
     header_ = *h;
     pos_ = kFileHeaderSize;
@@ -181,6 +181,7 @@ class FileReader {
       SectionInfo info;
       info.offset = pos_;
       info.in_pages_file = role_ == Role::pages;
+      info.file = file_;
       uint8_t raw[kSectionHeaderSize];
       std::size_t got;
       if (src_->random_access()) {
@@ -240,7 +241,7 @@ class FileReader {
       if (type == static_cast<uint32_t>(SectionType::pages)) {
         if (role_ == Role::meta)
           return Error::msg(
-              fmt::format("{}: PAGES sections belong in pages.ckpt, not meta.ckpt", where(info)));
+              fmt::format("{}: PAGES sections belong in page files, not meta.ckpt", where(info)));
         if (payload_at % header_.page_size != 0)
           return Error::msg(fmt::format("{}: payload at offset {} is not page-aligned",
                                         where(info), payload_at));
@@ -387,6 +388,7 @@ class FileReader {
   std::unique_ptr<Source> src_;
   Role role_;
   ReadOptions opt_;
+  uint32_t file_;  // a page file's index
   FileHeader header_;
   uint64_t pos_ = 0;
   std::map<uint32_t, std::string> kept_pages_;
@@ -405,14 +407,18 @@ Result<void> parse(const SectionInfo& info, std::string_view payload, M& msg) {
 }
 
 Result<void> check_runs(const google::protobuf::RepeatedPtrField<PageRun>& runs,
-                        const std::map<uint32_t, SectionInfo>& pages, uint32_t page_size,
-                        const std::string& owner) {
+                        const std::map<PageKey, SectionInfo>& pages, uint32_t page_size,
+                        uint32_t page_files, const std::string& owner) {
   for (const PageRun& r : runs) {
     auto bad = [&](const std::string& why) {
-      return Error::msg(fmt::format("{}: page run at {:#x} ({} pages, section {}, offset {}): {}",
-                                    owner, r.vaddr(), r.nr_pages(), r.section(), r.offset(), why));
+      return Error::msg(fmt::format("{}: page run at {:#x} ({} pages, {}section {}, offset {}): {}",
+                                    owner, r.vaddr(), r.nr_pages(),
+                                    r.file() ? fmt::format("file {} ", r.file()) : std::string(),
+                                    r.section(), r.offset(), why));
     };
-    auto it = pages.find(r.section());
+    if (r.file() >= page_files)
+      return bad(fmt::format("no page file {} (the image has {})", r.file(), page_files));
+    auto it = pages.find({r.file(), r.section()});
     if (it == pages.end())
       return bad("no PAGES section with that seq");
     if (r.nr_pages() == 0)
@@ -432,14 +438,20 @@ struct ImageReader::Impl {
   std::string name;
   ReadOptions opt;
   std::unique_ptr<FileReader> main;   // single file or meta.ckpt
-  std::unique_ptr<FileReader> pages;  // directory image
+  // Directory image: pages.ckpt (opened with the image), then pages.1.ckpt
+  // ... (opened by load_metadata(), which learns their number).
+  std::vector<std::unique_ptr<FileReader>> pages;
   bool stream = false;
   bool loaded = false;
   bool directory = false;
   uint32_t page_size = 0;
-  std::map<uint32_t, SectionInfo> page_index;
+  uint32_t page_files = 1;
+  std::map<PageKey, SectionInfo> page_index;
 
-  FileReader& pages_file() { return pages ? *pages : *main; }
+  FileReader& pages_file(uint32_t file) { return pages.empty() ? *main : *pages[file]; }
+  std::string file_name(uint32_t file) const {
+    return directory ? name + ": " + page_file_name(file) : name;
+  }
 };
 
 ImageReader::ImageReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -491,7 +503,7 @@ Result<ImageReader> ImageReader::open(const std::string& path, const ReadOptions
     if (!(*m)->random_access() || !(*p)->random_access())
       return Error::msg(path + ": meta.ckpt and pages.ckpt must be regular files");
     impl->main = std::make_unique<FileReader>(std::move(*m), Role::meta, opt);
-    impl->pages = std::make_unique<FileReader>(std::move(*p), Role::pages, opt);
+    impl->pages.push_back(std::make_unique<FileReader>(std::move(*p), Role::pages, opt, 0));
   } else {
     auto s = open_file(path);
     if (!s)
@@ -567,7 +579,7 @@ Result<Image> ImageReader::load_metadata() {
             return Error::msg(fmt::format("{}: a second STATS section", where(s)));
           return parse(s, payload, img.stats.emplace());
         case SectionType::pages:
-          m.page_index[s.header.seq] = s;
+          m.page_index[{0, s.header.seq}] = s;
           return {};
         case SectionType::pad:
         case SectionType::end:
@@ -586,35 +598,59 @@ Result<Image> ImageReader::load_metadata() {
     if (img.info.page_size() != 0 && img.info.page_size() != h->page_size)
       return Error::msg(fmt::format("INFO says page size {}, the file header {}",
                                     img.info.page_size(), h->page_size));
-    if (m.pages) {
-      auto ph = m.pages->read_header();
+    m.page_files = h->page_files;
+    if (!m.directory && m.page_files != 1)
+      return Error::msg(fmt::format(
+          "the file header says {} page files; only a directory image has more than one",
+          m.page_files));
+    // The page files the metadata counts: pages.ckpt was opened with the
+    // image, the others are opened now (a missing one is an error here,
+    // not a page run that cannot be found).
+    for (uint32_t k = 1; k < m.page_files && m.directory; ++k) {
+      auto p = open_file(m.name + "/" + page_file_name(k));
+      if (!p)
+        return std::move(p).error().context(fmt::format(
+            "directory image: meta.ckpt counts {} page files", m.page_files));
+      if (!(*p)->random_access())
+        return Error::msg(fmt::format("{} must be a regular file", page_file_name(k)));
+      m.pages.push_back(std::make_unique<FileReader>(std::move(*p), Role::pages, m.opt, k));
+    }
+    for (uint32_t k = 0; k < m.pages.size(); ++k) {
+      const std::string pf = page_file_name(k);
+      auto ph = m.pages[k]->read_header();
       if (!ph)
-        return std::move(ph).error().context("pages.ckpt");
+        return std::move(ph).error().context(pf);
       if (ph->uuid != h->uuid)
-        return Error::msg(fmt::format(
-            "pages.ckpt belongs to another image (uuid {}, meta.ckpt has {})",
-            uuid_string(ph->uuid), uuid_string(h->uuid)));
+        return Error::msg(fmt::format("{} belongs to another image (uuid {}, meta.ckpt has {})",
+                                      pf, uuid_string(ph->uuid), uuid_string(h->uuid)));
       if (ph->page_size != h->page_size)
-        return Error::msg(fmt::format("pages.ckpt has page size {}, meta.ckpt {}",
-                                      ph->page_size, h->page_size));
-      img.pages_header = *ph;
+        return Error::msg(fmt::format("{} has page size {}, meta.ckpt {}", pf, ph->page_size,
+                                      h->page_size));
+      if (ph->major != h->major)
+        return Error::msg(fmt::format("{} is format {}.x, meta.ckpt {}.x", pf, ph->major,
+                                      h->major));
+      if (ph->page_files != m.page_files || ph->file_index != k)
+        return Error::msg(fmt::format(
+            "{} says it is page file {} of {}; meta.ckpt counts {} and this name is file {}", pf,
+            ph->file_index, ph->page_files, m.page_files, k));
+      img.page_headers.push_back(*ph);
       auto on_pages = [&](const SectionInfo& s, std::string_view) -> Result<void> {
         if (!s.skipped && s.header.type == static_cast<uint32_t>(SectionType::pages))
-          m.page_index[s.header.seq] = s;
+          m.page_index[{k, s.header.seq}] = s;
         return {};
       };
-      auto pt = m.pages->scan(img.sections, on_pages);
+      auto pt = m.pages[k]->scan(img.sections, on_pages);
       if (!pt)
-        return std::move(pt).error().context("pages.ckpt");
+        return std::move(pt).error().context(pf);
       img.total_bytes += *pt;
     }
     for (const Process& p : img.processes)
-      if (auto r = check_runs(p.memory().pages(), m.page_index, m.page_size,
+      if (auto r = check_runs(p.memory().pages(), m.page_index, m.page_size, m.page_files,
                               fmt::format("process {}", p.pid()));
           !r)
         return r;
     for (const SharedMemory& s : img.shared_memory)
-      if (auto r = check_runs(s.pages(), m.page_index, m.page_size,
+      if (auto r = check_runs(s.pages(), m.page_index, m.page_size, m.page_files,
                               fmt::format("shared memory {}", s.id()));
           !r)
         return r;
@@ -632,17 +668,19 @@ Result<void> ImageReader::verify_pages() {
     return Error::msg("image reader: verify_pages() before load_metadata()");
   if (m.stream)
     return {};  // verified while passing
-  for (const auto& [seq, info] : m.page_index)
-    if (auto r = m.pages_file().hash_payload(info, nullptr); !r)
-      return std::move(r).error().context(m.directory ? m.name + ": pages.ckpt" : m.name);
+  for (const auto& [key, info] : m.page_index)
+    if (auto r = m.pages_file(key.first).hash_payload(info, nullptr); !r)
+      return std::move(r).error().context(m.file_name(key.first));
   return {};
 }
 
 Result<std::string> ImageReader::read_run(const PageRun& run) {
   Impl& m = *impl_;
-  auto it = m.page_index.find(run.section());
+  auto it = m.page_index.find({run.file(), run.section()});
   if (!m.loaded || it == m.page_index.end())
-    return Error::msg(fmt::format("no PAGES section {}", run.section()));
+    return Error::msg(run.file() ? fmt::format("no PAGES section {} in page file {}",
+                                               run.section(), run.file())
+                                 : fmt::format("no PAGES section {}", run.section()));
   uint64_t len = it->second.header.length;
   if (run.nr_pages() > len / m.page_size || run.offset() > len - run.nr_pages() * m.page_size)
     return Error::msg(fmt::format("page run outside PAGES section {}", run.section()));
@@ -655,7 +693,8 @@ Result<std::string> ImageReader::read_run(const PageRun& run) {
     return k->second.substr(static_cast<std::size_t>(run.offset()), n);
   }
   std::string out(n, '\0');
-  if (auto r = m.pages_file().source().pread(out.data(), n, it->second.payload_offset() + run.offset());
+  if (auto r = m.pages_file(run.file()).source().pread(out.data(), n,
+                                                       it->second.payload_offset() + run.offset());
       !r)
     return std::move(r).error();
   return out;

@@ -1,5 +1,6 @@
 // ImageReader: reads and verifies a ckpt image (Documentation/image-format.md)
-// from a file, a directory image (DIR/meta.ckpt + DIR/pages.ckpt), a stream
+// from a file, a directory image (DIR/meta.ckpt + DIR/pages.ckpt, and
+// DIR/pages.K.ckpt when its header says there are more), a stream
 // (stdin, a pipe) or a memory buffer (tests, the fuzzer).
 //
 // Every checksum is verified (a payload by the hash its section's flags
@@ -25,6 +26,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/fd.h"
@@ -39,17 +41,22 @@ struct ReadOptions {
   bool keep_pages = false;              // stream: keep PAGES bytes for read_run()
 };
 
+// A PAGES section: (page file, seq).
+using PageKey = std::pair<uint32_t, uint32_t>;
+
 struct SectionInfo {
   SectionHeader header;
   uint64_t offset = 0;          // of the section header in its file
-  bool in_pages_file = false;   // directory image: in pages.ckpt
+  bool in_pages_file = false;   // directory image: in a page file
+  uint32_t file = 0;            // which one (page_file_name(file))
   bool skipped = false;         // unknown optional type, not decoded
   uint64_t payload_offset() const { return offset + kSectionHeaderSize; }
 };
 
 struct Image {
   FileHeader header;                   // of the single file / meta.ckpt
-  std::optional<FileHeader> pages_header;  // directory image: pages.ckpt's
+  // Directory image: the page files' headers, pages.ckpt first.
+  std::vector<FileHeader> page_headers;
   ImageInfo info;
   Tree tree;
   std::vector<Process> processes;
@@ -57,10 +64,10 @@ struct Image {
   std::vector<PipeData> pipes;
   std::optional<DumpStats> stats;
   // Every section in file order, END included: the single file or
-  // meta.ckpt, then (directory image) pages.ckpt.
+  // meta.ckpt, then (directory image) pages.ckpt, pages.1.ckpt, ...
   std::vector<SectionInfo> sections;
-  // The PAGES sections PageRun.section refers to, by seq.
-  std::map<uint32_t, SectionInfo> pages;
+  // The PAGES sections PageRun (file, section) refers to.
+  std::map<PageKey, SectionInfo> pages;
   uint64_t total_bytes = 0;            // over all files
   bool directory = false;
 };

@@ -204,6 +204,8 @@ struct Sink {
   bool can_map = true;    // fallocate works here (else staging buffers)
   uint64_t pos = 0;
   uint32_t seq = 0;
+  uint32_t file = 0;       // a pages file: its index (PageRun.file)
+  uint64_t open_slot = 0;  // id of its reserved, uncommitted PAGES slot
   HashState headers = new_state();
 
   // Writes the header and the payload, at file offset @off (a stream
@@ -448,7 +450,9 @@ class Background {
 struct ImageWriter::Impl {
   Output::Kind kind = Output::Kind::file;
   Sink meta;
-  Sink pages;                // directory form only
+  // Directory form only: pages.ckpt, pages.1.ckpt, ... (unique_ptr: the
+  // background thread's jobs point at their sink).
+  std::vector<std::unique_ptr<Sink>> pages;
   std::string final_path;    // file or directory
   std::string tmp_path;      // temp file or temp directory
   Uuid uuid{};
@@ -460,30 +464,65 @@ struct ImageWriter::Impl {
   BufferPool pool;                 // before bg: the thread gives buffers back
   std::unique_ptr<Background> bg;  // background writing, if started
   uint64_t bg_us = 0;              // busy time of finished background threads
-  uint64_t open_slot = 0;          // id of the reserved, uncommitted PAGES slot
   uint64_t last_slot = 0;
 
-  Sink& pages_sink() { return kind == Output::Kind::directory ? pages : meta; }
+  // Page file @file (a directory image), or the one file / stream.
+  Sink& pages_sink(uint32_t file = 0) {
+    return kind == Output::Kind::directory ? *pages[file] : meta;
+  }
+  uint32_t page_files() const {
+    return kind == Output::Kind::directory ? static_cast<uint32_t>(pages.size()) : 1;
+  }
 
-  uint64_t bytes() const { return meta.pos + (kind == Output::Kind::directory ? pages.pos : 0); }
+  uint64_t bytes() const {
+    uint64_t n = meta.pos;
+    for (const auto& p : pages)
+      n += p->pos;
+    return n;
+  }
 
-  Result<void> check_alive() const {
+  // A live writer: neither committed nor aborted.
+  Result<void> check_live() const {
     if (committed)
       return Error::msg("image writer: already committed");
     if (dead)
       return Error::msg("image writer: aborted after an earlier error");
-    if (open_slot)
-      return Error::msg(fmt::format(
-          "image writer: reserved PAGES slot {} is neither committed nor cancelled", open_slot));
+    return {};
+  }
+  static Error open_slot_error(const Sink& s) {
+    return Error::msg(fmt::format(
+        "image writer: reserved PAGES slot {} of {} is neither committed nor cancelled",
+        s.open_slot, s.name));
+  }
+  // Live, and nothing is placed in @s after its open PAGES slot (if any):
+  // a slot stays the last section of its file until committed.
+  Result<void> check_sink(const Sink& s) const {
+    if (auto r = check_live(); !r)
+      return r;
+    if (s.open_slot)
+      return open_slot_error(s);
+    return {};
+  }
+  // Live, with no PAGES slot open in any file (what stops or ends the
+  // writer, or may write anywhere, needs that).
+  Result<void> check_alive() const {
+    if (auto r = check_sink(meta); !r)
+      return r;
+    for (const auto& p : pages)
+      if (p->open_slot)
+        return open_slot_error(*p);
     return {};
   }
 
   Result<void> write_file_header(Sink& s, uint32_t flags) {
     FileHeader h;
+    h.major = page_files() > 1 ? kMajor : kMajorOnePageFile;
     h.flags = flags;
     h.page_size = page_size;
     h.created_unix_ns = created;
     h.uuid = uuid;
+    h.page_files = page_files();
+    h.file_index = s.file;
     uint8_t buf[kFileHeaderSize];
     encode_file_header(h, std::span<uint8_t, kFileHeaderSize>(buf));
     iovec iov{buf, sizeof buf};
@@ -554,6 +593,15 @@ struct ImageWriter::Impl {
     return s.seq - 1;
   }
 
+  // The page file whose open slot @slot is (null: a stale or foreign
+  // slot, or a dead writer).
+  Sink* slot_sink(const PageSlot& slot) {
+    if (committed || dead || slot.id_ == 0 || slot.file_ >= page_files())
+      return nullptr;
+    Sink& s = pages_sink(slot.file_);
+    return s.open_slot == slot.id_ ? &s : nullptr;
+  }
+
   // A PAD section first if the next PAGES payload would not be aligned.
   Result<void> pad_for_pages(Sink& s) {
     if (!need_pad(s.pos, page_size))
@@ -578,8 +626,10 @@ struct ImageWriter::Impl {
   // payload.
   // What every PAGES reservation checks first: a live writer, a size the
   // format allows.
-  Result<void> check_reserve(uint64_t total) const {
-    if (auto r = check_alive(); !r)
+  Result<void> check_reserve(uint32_t file, uint64_t total) const {
+    if (file >= page_files())
+      return Error::msg(fmt::format("image writer: page file {} of {}", file, page_files()));
+    if (auto r = check_sink(const_cast<Impl*>(this)->pages_sink(file)); !r)
       return r;
     if (total > ImageWriter::kMaxPagesSection)
       return Error::msg(fmt::format("image writer: a PAGES section of {} bytes exceeds {}", total,
@@ -612,7 +662,8 @@ struct ImageWriter::Impl {
     (void)stop_background(true);
     dead = true;
     meta.owned.reset();
-    pages.owned.reset();
+    for (auto& p : pages)
+      p->owned.reset();
     switch (kind) {
       case Output::Kind::stream:
         break;  // the stream stops here, without END
@@ -623,7 +674,8 @@ struct ImageWriter::Impl {
       case Output::Kind::directory:
         if (!tmp_path.empty()) {
           ::unlink((tmp_path + "/meta.ckpt").c_str());
-          ::unlink((tmp_path + "/pages.ckpt").c_str());
+          for (uint32_t k = 0; k < pages.size(); ++k)
+            ::unlink((tmp_path + "/" + page_file_name(k)).c_str());
           ::rmdir(tmp_path.c_str());
         }
         break;
@@ -655,6 +707,11 @@ ImageWriter::~ImageWriter() {
 }
 
 Result<ImageWriter> ImageWriter::create(Output out, const ImageHeaderParams& params) {
+  if (params.page_files < 1 || params.page_files > kMaxPageFiles)
+    return Error::msg(fmt::format("image writer: {} page files (1..{})", params.page_files,
+                                  kMaxPageFiles), EINVAL);
+  if (params.page_files > 1 && out.kind != Output::Kind::directory)
+    return Error::msg("image writer: more than one page file needs a directory image", EINVAL);
   auto impl = std::make_unique<Impl>();
   impl->kind = out.kind;
   impl->replace = params.replace;
@@ -729,9 +786,16 @@ Result<ImageWriter> ImageWriter::create(Output out, const ImageHeaderParams& par
       if (::mkdir(tmp.c_str(), 0700) != 0)
         return Error::from_errno("mkdir " + tmp).context("create the image");
       impl->tmp_path = tmp;
-      for (auto [sink, file, flags] :
-           {std::tuple{&impl->meta, "meta.ckpt", kFileMetaFile},
-            std::tuple{&impl->pages, "pages.ckpt", kFilePagesFile}}) {
+      // Every sink first: each file header records how many there are.
+      for (uint32_t k = 0; k < params.page_files; ++k) {
+        impl->pages.push_back(std::make_unique<Sink>());
+        impl->pages.back()->file = k;
+      }
+      std::vector<std::tuple<Sink*, std::string, uint32_t>> files{
+          {&impl->meta, "meta.ckpt", kFileMetaFile}};
+      for (auto& sink : impl->pages)
+        files.emplace_back(sink.get(), page_file_name(sink->file), kFilePagesFile);
+      for (auto& [sink, file, flags] : files) {
         std::string p = tmp + "/" + file;
         auto fd = Fd::open(p, O_RDWR | O_CREAT | O_EXCL, 0600);
         if (!fd) {
@@ -754,7 +818,8 @@ Result<ImageWriter> ImageWriter::create(Output out, const ImageHeaderParams& par
 }
 
 Result<uint32_t> ImageWriter::put(SectionType type, const google::protobuf::MessageLite& msg) {
-  if (auto r = impl_->check_alive(); !r)
+  // Into meta.ckpt, or after any open slot of the one file.
+  if (auto r = impl_->check_sink(impl_->meta); !r)
     return std::move(r).error();
   if (type == SectionType::pages || type == SectionType::pad || type == SectionType::end)
     return Error::msg(fmt::format("image writer: put() of a {} section",
@@ -790,7 +855,7 @@ Result<uint32_t> ImageWriter::put(SectionType type, const google::protobuf::Mess
 }
 
 Result<uint32_t> ImageWriter::put_pages(const iovec* iov, int n, uint64_t total) {
-  if (auto r = impl_->check_alive(); !r)
+  if (auto r = impl_->check_sink(impl_->pages_sink()); !r)
     return std::move(r).error();
   if (n < 0 || (n > 0 && !iov))
     return Error::msg("image writer: put_pages: bad iovec array");
@@ -826,7 +891,7 @@ Result<uint32_t> ImageWriter::put_pages(const iovec* iov, int n, uint64_t total)
 }
 
 Result<uint32_t> ImageWriter::put_pages_owned(Mapping pages, uint64_t total) {
-  if (auto r = impl_->check_alive(); !r)
+  if (auto r = impl_->check_sink(impl_->pages_sink()); !r)
     return std::move(r).error();
   if (total > kMaxPagesSection || total > pages.size() || (total && !pages.valid()))
     return Error::msg(fmt::format("image writer: put_pages_owned: {} bytes in a mapping of {}",
@@ -842,13 +907,14 @@ Result<uint32_t> ImageWriter::put_pages_owned(Mapping pages, uint64_t total) {
       impl_->enqueue(s, static_cast<uint32_t>(SectionType::pages), {}, std::move(pages), total));
 }
 
-Result<PageSlot> ImageWriter::reserve_pages(uint64_t total) {
-  if (auto r = impl_->check_reserve(total); !r)
+Result<PageSlot> ImageWriter::reserve_pages(uint64_t total, uint32_t file) {
+  if (auto r = impl_->check_reserve(file, total); !r)
     return std::move(r).error();
   Impl& m = *impl_;
-  Sink& s = m.pages_sink();
+  Sink& s = m.pages_sink(file);
   PageSlot slot;
   slot.total_ = total;
+  slot.file_ = file;
   if (s.seekable && s.can_map) {
     // Where the payload goes: after a PAD if one is needed, and the header.
     uint64_t at = s.pos;
@@ -902,41 +968,46 @@ Result<PageSlot> ImageWriter::reserve_pages(uint64_t total) {
     slot.kind_ = PageSlot::Kind::staging;
   }
   slot.id_ = ++m.last_slot;
-  m.open_slot = slot.id_;
+  s.open_slot = slot.id_;
   return slot;
 }
 
 bool ImageWriter::can_write_pages_by_fd() const noexcept { return impl_->pages_sink().seekable; }
 
-Result<PageSlot> ImageWriter::reserve_pages_by_fd(uint64_t total) {
-  if (auto r = impl_->check_alive(); !r)
+uint32_t ImageWriter::page_files() const noexcept { return impl_->page_files(); }
+
+Result<PageSlot> ImageWriter::reserve_pages_by_fd(uint64_t total, uint32_t file) {
+  if (auto r = impl_->check_live(); !r)
     return std::move(r).error();
   if (!can_write_pages_by_fd())
     return Error::msg(
         "image writer: page data cannot be written by fd into a stream (reserve_pages instead)",
         ENOTSUP);
-  if (auto r = impl_->check_reserve(total); !r)
+  if (auto r = impl_->check_reserve(file, total); !r)
     return std::move(r).error();
   Impl& m = *impl_;
-  Sink& s = m.pages_sink();
+  Sink& s = m.pages_sink(file);
   PageSlot slot;
   slot.total_ = total;
+  slot.file_ = file;
   slot.kind_ = PageSlot::Kind::by_fd;
   slot.fd_ = s.fd;
   if (auto r = m.place(s, slot); !r)
     return m.guard(Result<PageSlot>(std::move(r).error()));
   slot.id_ = ++m.last_slot;
-  m.open_slot = slot.id_;
+  s.open_slot = slot.id_;
   return slot;
 }
 
 Result<uint32_t> ImageWriter::commit_pages(PageSlot slot) {
   Impl& m = *impl_;
-  if (m.committed || m.dead || slot.id_ == 0 || slot.id_ != m.open_slot)
-    return Error::msg(fmt::format("image writer: commit_pages of slot {}, not the open one ({})",
-                                  slot.id_, m.open_slot));
-  m.open_slot = 0;
-  Sink& s = m.pages_sink();
+  Sink* sp = m.slot_sink(slot);
+  if (!sp)
+    return Error::msg(fmt::format("image writer: commit_pages of slot {} of page file {}, not "
+                                  "an open one",
+                                  slot.id_, slot.file_));
+  Sink& s = *sp;
+  s.open_slot = 0;
   const uint64_t total = slot.total_;
   if (slot.kind_ == PageSlot::Kind::in_place || slot.kind_ == PageSlot::Kind::by_fd) {
     Job j;
@@ -979,10 +1050,13 @@ Result<uint32_t> ImageWriter::commit_pages(PageSlot slot) {
 
 Result<void> ImageWriter::cancel_pages(PageSlot slot) {
   Impl& m = *impl_;
-  if (m.committed || m.dead || slot.id_ == 0 || slot.id_ != m.open_slot)
-    return Error::msg(fmt::format("image writer: cancel_pages of slot {}, not the open one ({})",
-                                  slot.id_, m.open_slot));
-  m.open_slot = 0;
+  Sink* sp = m.slot_sink(slot);
+  if (!sp)
+    return Error::msg(fmt::format("image writer: cancel_pages of slot {} of page file {}, not "
+                                  "an open one",
+                                  slot.id_, slot.file_));
+  Sink& s = *sp;
+  s.open_slot = 0;
   if (slot.kind_ == PageSlot::Kind::staging) {
     m.pool.give(std::move(slot.map_));
     return {};
@@ -991,7 +1065,6 @@ Result<void> ImageWriter::cancel_pages(PageSlot slot) {
   // time): give its place and its blocks (whatever the caller wrote) back.
   // A PAD before it stays: the next PAGES payload is aligned without
   // another.
-  Sink& s = m.pages_sink();
   slot.map_.reset();
   if (s.pos != slot.header_off_ + kSectionHeaderSize + slot.total_ || s.seq != slot.seq_ + 1)
     return m.guard(Result<void>(Error::msg("image writer: cancel_pages: the slot is not the last section")));
@@ -1047,8 +1120,8 @@ Result<void> ImageWriter::commit() {
       return r;
     if (auto r = m.finish(m.meta); !r)
       return r;
-    if (m.kind == Output::Kind::directory)
-      if (auto r = m.finish(m.pages); !r)
+    for (auto& p : m.pages)
+      if (auto r = m.finish(*p); !r)
         return r;
     switch (m.kind) {
       case Output::Kind::stream:

@@ -11,8 +11,10 @@
 //   Output::stream(FD)       the same stream written sequentially to FD (not
 //                            owned, not closed); an unfinished stream simply
 //                            has no END trailer and readers refuse it;
-//   Output::directory(DIR)   DIR.tmp.<random>/{meta.ckpt,pages.ckpt}; commit()
-//                            fsyncs both and the directory, renames to DIR
+//   Output::directory(DIR)   DIR.tmp.<random>/{meta.ckpt,pages.ckpt}, plus
+//                            pages.1.ckpt ... with ImageHeaderParams::
+//                            page_files > 1 (format 3.0); commit() fsyncs
+//                            every file and the directory, renames to DIR
 //                            (refused if DIR exists), fsyncs the parent.
 //
 // The destructor of an uncommitted writer removes the temporary file or
@@ -68,9 +70,14 @@ class ImageWriter;
 //             that file.
 //
 // Move-only; it holds only its mapping (fd() is the writer's, borrowed).
-// Exactly one slot may be open at a time: until it is committed or
-// cancelled every other call of the writer fails (a slot dropped without
-// either fails the image: no section is left with a hole).
+// At most one slot may be open per page file, and it stays that file's last
+// section: until it is committed or cancelled, every call that would place
+// a section in that file fails, and so do the calls that stop or end the
+// writer (a slot dropped without either fails the image: no section is
+// left with a hole).  Slots of different page files may be open together,
+// and a directory image's put() goes on meanwhile (meta.ckpt).  All calls
+// are made from one thread; only the by-fd payload writes may run on
+// others.
 class PageSlot {
  public:
   enum class Kind { none, staging, in_place, by_fd };
@@ -88,6 +95,8 @@ class PageSlot {
     return {static_cast<std::byte*>(map_.data()) + skew_, static_cast<std::size_t>(total_)};
   }
   uint64_t size() const noexcept { return total_; }
+  // The page file it is in (PageRun.file); 0 but in a directory image.
+  uint32_t file() const noexcept { return file_; }
   Kind kind() const noexcept { return kind_; }
   // Whether data() maps the image file (else a staging buffer, or by_fd).
   bool in_place() const noexcept { return kind_ == Kind::in_place; }
@@ -115,6 +124,7 @@ class PageSlot {
   std::size_t skew_ = 0;   // payload offset inside map_ (mmap alignment)
   uint64_t total_ = 0;
   uint64_t id_ = 0;        // reservation number (0: none)
+  uint32_t file_ = 0;      // page file
   Kind kind_ = Kind::none;
   int fd_ = -1;            // by_fd: the pages file
   uint32_t seq_ = 0;       // in place, by fd: the section's seq
@@ -138,6 +148,12 @@ struct ImageHeaderParams {
   uint64_t created_unix_ns = 0;  // 0: now (CLOCK_REALTIME)
   std::optional<Uuid> uuid;      // default: random (getrandom)
   bool replace = false;          // Output::file: an existing PATH is replaced
+  // Output::directory: page files pages.ckpt, pages.1.ckpt, ... (at most
+  // kMaxPageFiles): several writers can fill them at once, where in one
+  // file they would wait for each other (the inode lock).  More than one
+  // makes a format 3.0 image; anything but 1 is refused for the other
+  // forms.
+  uint32_t page_files = 1;
 };
 
 class ImageWriter {
@@ -195,7 +211,8 @@ class ImageWriter {
   // reused buffers (written with write(2) at commit).  Returns from commit:
   // the section's seq (PageRun.section).  The image bytes are the same as
   // put_pages() of the same data would produce.
-  Result<PageSlot> reserve_pages(uint64_t total);
+  // @file: the page file (< page_files()).
+  Result<PageSlot> reserve_pages(uint64_t total, uint32_t file = 0);
   Result<uint32_t> commit_pages(PageSlot slot);
   // Gives a reservation up (e.g. the read failed): nothing of it is left in
   // the image, and the writer goes on as if it had never been made.
@@ -218,10 +235,12 @@ class ImageWriter {
   // fails with code() ENOTSUP (== EOPNOTSUPP) and leaves the writer as it
   // was, so the caller can fall back to reserve_pages();
   // can_write_pages_by_fd() tells beforehand.
-  Result<PageSlot> reserve_pages_by_fd(uint64_t total);
+  Result<PageSlot> reserve_pages_by_fd(uint64_t total, uint32_t file = 0);
   // Whether reserve_pages_by_fd() is possible: a file or directory image
   // (page data goes to a seekable regular file of ours), not a stream.
   bool can_write_pages_by_fd() const noexcept;
+  // ImageHeaderParams::page_files (1 for a file or a stream).
+  uint32_t page_files() const noexcept;
 
   // Any section, raw (tests and future types): @type may be unknown,
   // @flags is written as given (kSectionOptional, kSectionHashXxh64, which
