@@ -465,6 +465,20 @@ run_dir() {
 	[ -s "$o/ckpt.json" ] && truth_check dir ckpt "$d/truth.json" "$o/ckpt.json"
 	check_state dir "$cgpath" thawed
 	check_intact dir "after the dump"
+	# Three page files, three copying threads (format 3.0): the same truth.
+	"$CKPT_USER" dump --cgroup "$cgpath" --pid "$pid" -D "$d/img3.d" --page-files 3 \
+		>"$o/ckpt-dump3.log" 2>&1
+	tap $? "dir: ckpt dump -D DIR --page-files 3"
+	[ "$(cd "$d/img3.d" && echo *)" = "meta.ckpt pages.1.ckpt pages.2.ckpt pages.ckpt" ]
+	tap $? "dir: DIR holds meta.ckpt and three page files ($(cd "$d/img3.d" && echo *))"
+	"$CKPT_USER" show --verify "$d/img3.d" >"$o/verify3.txt" 2>&1
+	tap $? "dir: show --verify of three page files ($(cat "$o/verify3.txt"))"
+	"$CKPT_USER" show --json --pages "$d/img3.d" >"$o/ckpt3-show.json" &&
+		$PY "$e2e/ckpt-normalize.py" -o "$o/ckpt3.json" "$o/ckpt3-show.json"
+	tap $? "dir: show --json --pages of three page files, normalized"
+	[ -s "$o/ckpt3.json" ] && truth_check dir ckpt3 "$d/truth.json" "$o/ckpt3.json"
+	check_state dir "$cgpath" thawed
+	check_intact dir "after the dump into three page files"
 	end_case
 }
 

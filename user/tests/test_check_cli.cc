@@ -118,5 +118,33 @@ TEST(Cli, DumpOptionValues) {
   }
 }
 
+TEST(Cli, DumpPageFiles) {
+  auto dump = [](const char* where, std::string files) {
+    return run_capture({CKPT_USER_BIN, "dump", "--cgroup", "/nonexistent/ckpt-cg", "--pid", "1",
+                        where, "/nonexistent/img", "--no-progress", "--page-files", files});
+  };
+  for (const char* bad : {"0", "65", "two", "2x", "-1", ""}) {
+    Output r = dump("-D", bad);
+    EXPECT_EQ(r.status, 2) << bad;
+    EXPECT_NE(r.err.find(std::string("--page-files: ") + bad +
+                         " is not 'auto' or a number from 1 to 64"),
+              std::string::npos)
+        << r.err;
+  }
+  // Several page files are a directory image's only.
+  Output f = dump("-o", "2");
+  EXPECT_EQ(f.status, 2);
+  EXPECT_NE(f.err.find("--page-files 2: several page files need a directory image (-D)"),
+            std::string::npos)
+      << f.err;
+  // Good values get past parsing, to the missing cgroup.
+  for (auto [where, good] : {std::pair{"-D", "auto"}, {"-D", "1"}, {"-D", "64"}, {"-o", "1"},
+                             {"-o", "auto"}}) {
+    Output r = dump(where, good);
+    EXPECT_EQ(r.status, 1) << where << " " << good << ": " << r.err;
+    EXPECT_NE(r.err.find("ckpt-cg"), std::string::npos) << r.err;
+  }
+}
+
 }  // namespace
 }  // namespace ckpt

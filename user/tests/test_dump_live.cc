@@ -6,11 +6,15 @@
 // from the pre-copy rather than read again.  Every way of reading pages:
 // written into the image by the module (CKPT_IOC_PAGES) and hashed by it
 // (--page-hash=module) or by the writer (--page-hash=writer), and read
-// with process_vm_readv (--no-kernel-pages).
+// with process_vm_readv (--no-kernel-pages); and into a directory image
+// of two page files, one copying thread each (--page-files 2), where the
+// pre-copy's section is in one file and the frozen pass's in the other.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
+#include <set>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -28,7 +32,7 @@ using test::Sandbox;
 
 
 // How the page data gets into the image.
-enum class Pages { readv, module_hash, writer_hash };
+enum class Pages { readv, module_hash, writer_hash, two_files };
 
 // (hierarchy, pages)
 class KmodLiveDump : public testing::TestWithParam<std::tuple<Version, Pages>> {};
@@ -72,15 +76,18 @@ TEST_P(KmodLiveDump, PreCopyStoresOneConsistentSnapshot) {
 
   char tmpl[] = "/tmp/ckpt-dump-live-XXXXXX";
   ASSERT_NE(::mkdtemp(tmpl), nullptr);
-  std::string img = std::string(tmpl) + "/busy.ckpt";
+  const bool two = how == Pages::two_files;
+  std::string img = std::string(tmpl) + (two ? "/busy.d" : "/busy.ckpt");
   DumpOptions o;
   o.cgroup = cgpath;
   o.root_pid = child.pid;
   o.output = img;
+  o.directory = two;
+  o.page_files = two ? 2 : 1;
   o.pre_copy = true;
   o.kernel_pages = kernel_pages;
-  o.page_hash = how == Pages::module_hash ? DumpOptions::PageHash::module
-                                          : DumpOptions::PageHash::writer;
+  o.page_hash = how == Pages::module_hash || two ? DumpOptions::PageHash::module
+                                                 : DumpOptions::PageHash::writer;
   auto res = dump(o);
   ASSERT_TRUE(res) << res.error().message();
   // The module under test has CKPT_IOC_PAGES: every page went through it,
@@ -89,7 +96,8 @@ TEST_P(KmodLiveDump, PreCopyStoresOneConsistentSnapshot) {
   // pass re-reads (the busy region) the writer hashes after the thaw.
   if (kernel_pages) {
     EXPECT_EQ(res->pages_by_kernel, res->pages_written + res->pages_precopied - res->pages_reused);
-    EXPECT_EQ(res->pages_hashed_by_kernel, how == Pages::module_hash ? res->pages_precopied : 0u);
+    EXPECT_EQ(res->pages_hashed_by_kernel,
+              how == Pages::writer_hash ? 0u : res->pages_precopied);
   } else {
     EXPECT_EQ(res->pages_by_kernel, 0u);
     EXPECT_EQ(res->pages_hashed_by_kernel, 0u);
@@ -108,6 +116,15 @@ TEST_P(KmodLiveDump, PreCopyStoresOneConsistentSnapshot) {
     if (x.pid() == static_cast<uint32_t>(child.pid))
       p = &x;
   ASSERT_NE(p, nullptr);
+  // Two page files: format 3.0, and this process's runs in both (the
+  // reused idle pages in the pre-copy's file, the re-read busy ones in
+  // the other lane's).
+  std::set<uint32_t> files;
+  for (const auto& run : p->memory().pages())
+    files.insert(run.file());
+  const std::set<uint32_t> want_files = two ? std::set<uint32_t>{0, 1} : std::set<uint32_t>{0};
+  EXPECT_EQ(files, want_files);
+  EXPECT_EQ(meta->header.major, two ? image::kMajor : image::kMajorOnePageFile);
   auto iw = page_words(*r, *p, idle, n, ps);
   for (long i = 0; i < n; ++i)
     ASSERT_EQ(iw[static_cast<size_t>(i)], 0x1d1e0000ull + static_cast<uint64_t>(i)) << "idle page " << i;
@@ -127,20 +144,21 @@ TEST_P(KmodLiveDump, PreCopyStoresOneConsistentSnapshot) {
   auto st = cg->freezer_status();
   ASSERT_TRUE(st);
   EXPECT_FALSE(st->self);
-  ::unlink(img.c_str());
-  ::rmdir(tmpl);
+  std::error_code ec;
+  std::filesystem::remove_all(tmpl, ec);
 }
 
 INSTANTIATE_TEST_SUITE_P(Hierarchies, KmodLiveDump,
                          testing::Combine(testing::Values(Version::v2, Version::v1_freezer),
                                           testing::Values(Pages::readv, Pages::module_hash,
-                                                          Pages::writer_hash)),
+                                                          Pages::writer_hash, Pages::two_files)),
                          [](const testing::TestParamInfo<std::tuple<Version, Pages>>& i) {
                            const Pages p = std::get<1>(i.param);
                            return std::string(std::get<0>(i.param) == Version::v2 ? "v2" : "v1") +
                                   (p == Pages::readv         ? "_readv"
                                    : p == Pages::module_hash ? "_kernel_module_hash"
-                                                             : "_kernel_writer_hash");
+                                   : p == Pages::writer_hash ? "_kernel_writer_hash"
+                                                             : "_two_page_files");
                          });
 
 }  // namespace

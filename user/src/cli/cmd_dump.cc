@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <map>
 #include <memory>
 
@@ -12,6 +13,7 @@
 #include "core/time.h"
 #include "dump/dump.h"
 #include "dump/progress.h"
+#include "image/format.h"
 
 namespace ckpt::cli {
 namespace {
@@ -37,7 +39,22 @@ struct DumpArgs {
   bool no_pre_copy = false;
   bool no_kernel_pages = false;
   std::string page_hash = "auto";
+  std::string page_files = "auto";
 };
+
+// --page-files: "auto" (0) or 1..kMaxPageFiles; more than one needs -D.
+Result<uint32_t> parse_page_files(const std::string& v, bool directory) {
+  if (v == "auto")
+    return 0u;
+  uint32_t n = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || end != v.data() + v.size() || n < 1 || n > image::kMaxPageFiles)
+    return Error::msg(fmt::format("--page-files: {} is not 'auto' or a number from 1 to {}", v,
+                                  image::kMaxPageFiles));
+  if (n > 1 && !directory)
+    return Error::msg(fmt::format("--page-files {}: several page files need a directory image (-D)", n));
+  return n;
+}
 
 std::string us(uint64_t v) {
   return format_duration(std::chrono::microseconds(v));
@@ -106,9 +123,15 @@ Command add_dump_command(CLI::App& app, CommonArgs& common) {
   sub->add_option("--page-hash", a->page_hash,
                   "Who hashes the page data the module writes before the freeze: 'module' "
                   "(as it writes it), 'writer' (a second pass, in parallel on another CPU) or "
-                  "'auto' (module when ckpt-user may use one CPU only; the default).  Pages "
+                  "'auto' (module when every CPU ckpt-user may use has a page file to copy into: "
+                  "one CPU, or as many page files as CPUs; the default).  Pages "
                   "copied while frozen are hashed by the writer after the thaw")
       ->check(CLI::IsMember(kPageHash));
+  sub->add_option("--page-files", a->page_files,
+                  "Page files of a directory image (-D), each filled by its own thread: 'auto' "
+                  "(one per CPU ckpt-user may use, at most 4, when the module writes the page "
+                  "data; the default) or 1 to 64.  More than one makes a format 3.0 image")
+      ->type_name("N|auto");
   sub->footer(
       "A cgroup that was frozen before the dump stays frozen.  On any error the tree is left\n"
       "as it was and no complete-looking image is written.  Exit status: 0 on success,\n"
@@ -150,6 +173,12 @@ Command add_dump_command(CLI::App& app, CommonArgs& common) {
             o.pre_copy = !a->no_pre_copy;
             o.kernel_pages = !a->no_kernel_pages;
             o.page_hash = kPageHash.at(a->page_hash);
+            auto files = parse_page_files(a->page_files, o.directory);
+            if (!files) {
+              print_error(std::move(files).error().context("dump"));
+              return kExitUsage;
+            }
+            o.page_files = *files;
             o.command_line = "ckpt-user dump --cgroup " + a->cgroup + " --pid " +
                              std::to_string(a->pid);
             // -o - into a pipe whose reader goes away: EPIPE from write(2),

@@ -112,6 +112,7 @@ Result<json> render_json(ImageReader& reader, const Image& img, bool hashes) {
                  {"page_size", img.header.page_size},
                  {"created_unix_ns", img.header.created_unix_ns},
                  {"directory", img.directory},
+                 {"page_files", img.header.page_files},
                  {"total_bytes", img.total_bytes}};
   j["info"] = to_json(img.info);
   j["tree"] = to_json(img.tree);
@@ -182,7 +183,10 @@ std::string render_text(const std::string& name, const Image& img) {
   const ImageInfo& in = img.info;
   std::string o;
   o += fmt::format("image {}: format {}.{}, {}, {} sections, {}\n", name, img.header.major,
-                   img.header.minor, img.directory ? "directory" : "single stream",
+                   img.header.minor,
+                   !img.directory                ? std::string("single stream")
+                   : img.header.page_files == 1 ? std::string("directory")
+                       : fmt::format("directory of {} page files", img.header.page_files),
                    img.sections.size(), human_bytes(img.total_bytes));
   time_t secs = static_cast<time_t>(img.header.created_unix_ns / 1000000000ull);
   char when[64] = "?";

@@ -20,13 +20,14 @@
 #include "image/writer.h"
 #include "kmod/device.h"
 #include "kmod/session.h"
+#include "dump/page_lanes.h"
 #include "net/sock_diag.h"
 #include "proc/stat.h"
 
 namespace ckpt::dump {
 
 struct Counters {
-  uint64_t memdump_us = 0;
+  uint64_t memdump_us = 0;  // with page lanes: their PageLanes::busy_us()
   uint64_t memwrite_us = 0;  // filled from the writer's background time
   uint64_t pages_scanned = 0;
   uint64_t pages_written = 0;
@@ -44,6 +45,7 @@ struct Counters {
 struct PreRun {
   uint64_t vaddr = 0;
   uint64_t nr_pages = 0;
+  uint32_t file = 0;  // page file
   uint32_t section = 0;
   uint64_t offset = 0;
   uint64_t page_size = 4096;
@@ -61,6 +63,9 @@ struct Context {
   const kmod::PageCopier* pages = nullptr;
   // With @pages: the module also hashes what it writes (CKPT_PAGES_XXH64).
   bool pages_hashed = false;
+  // With @pages and a directory image of several page files: one thread
+  // per page file makes the module's calls (null: this thread does).
+  PageLanes* lanes = nullptr;
   image::ImageWriter* writer = nullptr;
   std::size_t page_size = 4096;
   // Page data is read in chunks of at most this many bytes, one PAGES

@@ -141,11 +141,41 @@ void fill_info(const DumpOptions& o, const cg::Cgroup& cg, const ckpt_info& k, b
   info->set_command_line(o.command_line);
 }
 
-Result<image::ImageWriter> open_output(const DumpOptions& o) {
+Result<image::ImageWriter> open_output(const DumpOptions& o, uint32_t page_files) {
   image::Output out = o.directory         ? image::Output::directory(o.output)
                       : o.output == "-"   ? image::Output::stream(STDOUT_FILENO)
                                           : image::Output::file(o.output);
-  return image::ImageWriter::create(std::move(out), {});
+  image::ImageHeaderParams params;
+  params.page_files = page_files;
+  return image::ImageWriter::create(std::move(out), params);
+}
+
+// The CPUs this process may run on (1 if that cannot be told).
+unsigned allowed_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof(set), &set) != 0)
+    return 1;
+  return static_cast<unsigned>(std::max(CPU_COUNT(&set), 1));
+}
+
+// How many page files (and copying threads) the dump uses
+// (DumpOptions::page_files); @by_module: the module writes the page data.
+Result<uint32_t> page_files_for(const DumpOptions& o, bool by_module) {
+  if (o.page_files == 0)
+    return o.directory && by_module ? std::min(allowed_cpus(), DumpOptions::kAutoPageFiles) : 1u;
+  if (o.page_files > image::kMaxPageFiles)
+    return Error::msg(fmt::format("{} page files: at most {}", o.page_files, image::kMaxPageFiles),
+                      EINVAL);
+  if (o.page_files > 1 && !o.directory)
+    return Error::msg(fmt::format("{} page files need a directory image (--dir)", o.page_files),
+                      EINVAL);
+  if (o.page_files > 1 && !by_module)
+    return Error::msg(fmt::format("{} page files need the module to write the page data "
+                                  "(CKPT_IOC_PAGES; not with --no-kernel-pages)",
+                                  o.page_files),
+                      EOPNOTSUPP);
+  return o.page_files;
 }
 
 Result<void> dump_one(Context& ctx, const ProcessTasks& p, image::Process* proc,
@@ -190,20 +220,17 @@ Result<void> dump_one(Context& ctx, const ProcessTasks& p, image::Process* proc,
 }
 
 // Whether the module hashes the page data it writes before the freeze
-// (DumpOptions::PageHash); frozen, it never does.  With one CPU the
+// (DumpOptions::PageHash); frozen, it never does.  When every CPU has a
+// page file to copy into (one CPU and one file, two and two, ...), the
 // writer's second pass cannot overlap anything, so the hash is cheapest
-// during the copy; with more, the copy goes faster while another CPU
-// hashes.
-bool hash_in_module(DumpOptions::PageHash how, const kmod::PageCopier& pc) {
+// during the copy; with a CPU to spare, the copy goes faster while that
+// CPU hashes.
+bool hash_in_module(DumpOptions::PageHash how, const kmod::PageCopier& pc, uint32_t page_files) {
   if (!pc.can_hash() || how == DumpOptions::PageHash::writer)
     return false;
   if (how == DumpOptions::PageHash::module)
     return true;
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (::sched_getaffinity(0, sizeof(set), &set) != 0)
-    return false;
-  return CPU_COUNT(&set) == 1;
+  return allowed_cpus() <= page_files;
 }
 
 }  // namespace
@@ -242,8 +269,22 @@ Result<DumpResult> dump(const DumpOptions& o, const ProgressFn& progress) {
                             v2 ? "0" : "THAWED");
   if (!wd)
     return std::move(wd).error();
+  // Page data written by the module when it can (a file or directory
+  // image, a module with CKPT_IOC_PAGES); else read by process_vm_readv.
+  std::optional<kmod::PageCopier> copier;
+  const bool stream = !o.directory && o.output == "-";
+  if (o.kernel_pages && !stream) {
+    auto pc = kmod::PageCopier::open(*dev, *abi);
+    if (pc)
+      copier.emplace(std::move(*pc));
+    else
+      log::debug("page data by process_vm_readv: {}", pc.error().message());
+  }
+  auto page_files = page_files_for(o, copier.has_value());
+  if (!page_files)
+    return std::move(page_files).error();
   // The output before the freeze: a bad path fails while nothing is frozen.
-  auto writer = open_output(o);
+  auto writer = open_output(o, *page_files);
   if (!writer)
     return std::move(writer).error().context("image " + o.output);
   if (!writer->temp_path().empty()) {
@@ -274,20 +315,24 @@ Result<DumpResult> dump(const DumpOptions& o, const ProgressFn& progress) {
 
   Context ctx;
   ctx.writer = &*writer;
-  // Page data written by the module when it can (a file or directory
-  // image, a module with CKPT_IOC_PAGES); else read by process_vm_readv.
-  std::optional<kmod::PageCopier> copier;
-  if (o.kernel_pages && writer->can_write_pages_by_fd()) {
-    auto pc = kmod::PageCopier::open(*dev, *abi);
-    if (pc)
-      copier.emplace(std::move(*pc));
-    else
-      log::debug("page data by process_vm_readv: {}", pc.error().message());
-  }
   ctx.pages = copier ? &*copier : nullptr;
-  ctx.pages_hashed = copier && hash_in_module(o.page_hash, *copier);
+  ctx.pages_hashed = copier && hash_in_module(o.page_hash, *copier, *page_files);
   ctx.page_size = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
   ctx.chunk_bytes = image::ImageWriter::kMaxPagesSection;
+  // Several page files: a thread each, copying sections of a quarter the
+  // size, so that a 64 MiB process keeps them all busy too.  Declared
+  // after ctx and the writer (it uses both), so it is joined before they
+  // go, on every path.
+  std::unique_ptr<PageLanes> lanes;
+  if (*page_files > 1) {
+    auto l = PageLanes::start(*dev, *abi, *writer, ctx.counters, *page_files);
+    if (!l)
+      return std::move(l).error();
+    lanes = std::move(*l);
+    ctx.lanes = lanes.get();
+    ctx.chunk_bytes = image::ImageWriter::kMaxPagesSection / 4;
+    log::debug("{} page files, one copying thread each", *page_files);
+  }
   if (auto r = init_zero_page(ctx); !r)
     return std::move(r).error();
 
@@ -305,6 +350,9 @@ Result<DumpResult> dump(const DumpOptions& o, const ProgressFn& progress) {
       report("pre-copy", n++, static_cast<uint32_t>(pids->size()), writer->bytes_written());
       auto pc = precopy_memory(ctx, pid);
       if (!pc) {
+        // Its copies still in flight end here, not in the next process's.
+        if (lanes)
+          (void)lanes->sync();
         log::info("pre-copy of pid {} skipped: {}", pid, pc.error().message());
         continue;
       }
@@ -378,6 +426,12 @@ Result<DumpResult> dump(const DumpOptions& o, const ProgressFn& progress) {
     if (!r)
       return std::move(r).error().context(fmt::format("pid {} ({})", p.leader.pid, proc.comm()));
     ++done;
+  }
+  // Every copy done (and its error seen) before the tree may move again.
+  if (lanes) {
+    if (auto r = lanes->sync(); !r)
+      return std::move(r).error().context("copy the page data");
+    ctx.counters.memdump_us += lanes->busy_us();
   }
   // Everything is read: end the session.  The tree is let go before the
   // image is committed (fsync and rename do not need it frozen), except

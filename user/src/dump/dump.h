@@ -46,10 +46,19 @@ struct DumpOptions {
   //   writer  the writer's thread, from a mapping of the image, once the
   //           section is written: a second pass, on another CPU if there
   //           is one, in parallel with the next copy;
-  //   auto    module if this process may run on one CPU only, else writer.
+  //   auto    module if every CPU this process may run on has a page file
+  //           of its own to copy into (one CPU, or --page-files as many),
+  //           else writer.
   enum class PageHash { auto_, module, writer };
   PageHash page_hash = PageHash::auto_;
   uint64_t buffer_limit = 0;       // bytes of page data queued for writing; 0: half of MemAvailable
+  // Page files of a directory image, each filled by its own thread making
+  // the module's CKPT_IOC_PAGES calls (format 3.0 when more than one).
+  // 0: auto, one per CPU this process may run on, at most kAutoPageFiles,
+  // when the module writes the page data of a directory image; else 1.
+  // More than 1 needs a directory image and the module's CKPT_IOC_PAGES.
+  uint32_t page_files = 0;
+  static constexpr uint32_t kAutoPageFiles = 4;
 };
 
 // Progress of a long dump: called often; the callee rate-limits.

@@ -119,6 +119,8 @@ class PageWriter {
     // hashes it and writes the header, also after the tree is thawed, so
     // that the tree stays frozen only while it is read.
     const bool by_kernel = reader_ && ctx_.pages && ctx_.writer->can_write_pages_by_fd();
+    if (by_kernel && ctx_.lanes)
+      return hand_to_lane(total);
     auto slot = by_kernel ? ctx_.writer->reserve_pages_by_fd(total) : ctx_.writer->reserve_pages(total);
     if (!slot)
       return std::move(slot).error();
@@ -137,18 +139,7 @@ class PageWriter {
     auto seq = ctx_.writer->commit_pages(std::move(*slot));
     if (!seq)
       return std::move(seq).error();
-    uint64_t off = 0;
-    for (const auto& p : pending_) {
-      auto* run = out_->Add();
-      run->set_vaddr(p.vaddr);
-      run->set_nr_pages(p.nr_pages);
-      run->set_section(*seq);
-      run->set_offset(off);
-      off += p.nr_pages * ps;
-    }
-    written_ += used_pages_;
-    pending_.clear();
-    used_pages_ = 0;
+    record(0, *seq);
     return {};
   }
 
@@ -158,6 +149,46 @@ class PageWriter {
   void set_pidfd(int pidfd) { pidfd_ = pidfd; }
 
  private:
+  // The pending runs as PageRuns of section @seq of page file @file, back
+  // to back; nothing is pending after.
+  void record(uint32_t file, uint32_t seq) {
+    uint64_t off = 0;
+    for (const auto& p : pending_) {
+      auto* run = out_->Add();
+      run->set_vaddr(p.vaddr);
+      run->set_nr_pages(p.nr_pages);
+      run->set_file(file);
+      run->set_section(seq);
+      run->set_offset(off);
+      off += p.nr_pages * ctx_.page_size;
+    }
+    written_ += used_pages_;
+    pending_.clear();
+    used_pages_ = 0;
+  }
+
+  // The pending runs, by the module, into a section of the page file of a
+  // free lane (dump/page_lanes.h), which copies them while this thread
+  // goes on; the section's place is final now, so are its PageRuns.  An
+  // error of the copy comes back from a later acquire() or sync().
+  Result<void> hand_to_lane(uint64_t total) {
+    auto file = ctx_.lanes->acquire();
+    if (!file)
+      return std::move(file).error();
+    auto slot = ctx_.writer->reserve_pages_by_fd(total, *file);
+    if (!slot)
+      return std::move(slot).error();
+    std::vector<ckpt_page_range> ranges;
+    ranges.reserve(pending_.size());
+    for (const auto& p : pending_)
+      ranges.push_back({p.vaddr, p.nr_pages * ctx_.page_size});
+    const uint32_t seq = slot->seq();
+    ctx_.lanes->submit(std::move(*slot), reader_->pid(), pidfd_, std::move(ranges),
+                       ctx_.pages_hashed);
+    record(*file, seq);
+    return {};
+  }
+
   // The pending runs, back to back into the slot's place in the image
   // file, by the module; hashed by it too as it writes them when
   // ctx_.pages_hashed (the pre-copy only: the writer then has no second
@@ -313,10 +344,11 @@ const PreRun* find_pre(const PreCopy& pre, uint64_t vaddr) {
 // Appends a PageRun, extending the previous one when contiguous in memory
 // and in the same section.
 void add_run(google::protobuf::RepeatedPtrField<image::PageRun>* runs, uint64_t vaddr,
-             uint32_t section, uint64_t offset, uint64_t ps) {
+             uint32_t file, uint32_t section, uint64_t offset, uint64_t ps) {
   if (!runs->empty()) {
     auto& last = (*runs)[runs->size() - 1];
-    if (last.section() == section && last.vaddr() + last.nr_pages() * ps == vaddr &&
+    if (last.file() == file && last.section() == section &&
+        last.vaddr() + last.nr_pages() * ps == vaddr &&
         last.offset() + last.nr_pages() * ps == offset) {
       last.set_nr_pages(last.nr_pages() + 1);
       return;
@@ -325,6 +357,7 @@ void add_run(google::protobuf::RepeatedPtrField<image::PageRun>* runs, uint64_t 
   auto* r = runs->Add();
   r->set_vaddr(vaddr);
   r->set_nr_pages(1);
+  r->set_file(file);
   r->set_section(section);
   r->set_offset(offset);
 }
@@ -426,9 +459,14 @@ Result<PreCopy> precopy_memory(Context& ctx, pid_t pid) {
   }
   if (auto r = pw.flush(); !r)
     return std::move(r).error();
+  // Every copy of this process done before its runs are trusted: a failed
+  // one fails this pre-copy only.
+  if (ctx.lanes)
+    if (auto r = ctx.lanes->sync(); !r)
+      return std::move(r).error();
   pre.pages = pw.written();
   for (const auto& r : runs)
-    pre.runs.push_back({r.vaddr(), r.nr_pages(), r.section(), r.offset(), ctx.page_size});
+    pre.runs.push_back({r.vaddr(), r.nr_pages(), r.file(), r.section(), r.offset(), ctx.page_size});
   std::sort(pre.runs.begin(), pre.runs.end(),
             [](const PreRun& a, const PreRun& b) { return a.vaddr < b.vaddr; });
   return pre;
@@ -558,7 +596,7 @@ Result<void> dump_memory(Context& ctx, pid_t pid, const proc::ProcStat& stat, im
       if (hit) {
         if (auto r = flush_run(); !r)
           return std::move(r).error().context(fmt::format("pid {}: {}", pid, where));
-        add_run(&reuse_runs, va, hit->section, hit->offset + (va - hit->vaddr), ps);
+        add_run(&reuse_runs, va, hit->file, hit->section, hit->offset + (va - hit->vaddr), ps);
         ++reused;
         continue;
       }

@@ -329,10 +329,11 @@ struct Job {
 // a job under @mu and hashes and writes it without the lock; only the
 // thread writes sections through the sinks' fds and updates their header
 // hashes while it runs.  The producer touches only the sinks' logical
-// pos/seq, at queue time, and, for the one open PAGES slot -- always the
-// last section, past everything queued -- the file beyond: fallocate and
-// ftruncate (cancel), fstat at commit; the caller of a by-fd slot writes
-// that slot's payload range through the fd itself.  drain()/abort() join
+// pos/seq, at queue time, and, for the open PAGES slot of a file -- always
+// that file's last section, past everything queued -- the file beyond:
+// fallocate and ftruncate (cancel), fstat at commit; the caller of a by-fd
+// slot writes that slot's payload range through the fd itself (from any
+// thread: dump/page_lanes.h).  drain()/abort() join
 // the thread before the synchronous path uses the sinks again.
 class Background {
  public:

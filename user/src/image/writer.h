@@ -97,6 +97,10 @@ class PageSlot {
   uint64_t size() const noexcept { return total_; }
   // The page file it is in (PageRun.file); 0 but in a directory image.
   uint32_t file() const noexcept { return file_; }
+  // in_place, by_fd: the section's seq in that file, decided at the
+  // reservation (what commit_pages() returns); 0 for a staging buffer,
+  // whose seq is decided at commit.
+  uint32_t seq() const noexcept { return kind_ == Kind::in_place || kind_ == Kind::by_fd ? seq_ : 0; }
   Kind kind() const noexcept { return kind_; }
   // Whether data() maps the image file (else a staging buffer, or by_fd).
   bool in_place() const noexcept { return kind_ == Kind::in_place; }
