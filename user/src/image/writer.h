@@ -280,7 +280,9 @@ class ImageWriter {
   uint64_t background_write_us() const noexcept;
 
   // Writes the END trailer(s), fsyncs, renames into place.  After a failed
-  // commit the writer is aborted (temp removed).
+  // commit the writer is aborted (temp removed), except when it is refused
+  // up front (already committed or aborted, or a PAGES slot still open in
+  // some page file: commit or cancel it, then commit again).
   Result<void> commit();
   // Drops the image: removes the temp file/directory; a stream stops.
   // Idempotent; also what the destructor does before commit().
