@@ -13,13 +13,19 @@
 //     bytes of page 0, 1, ..., N-1 in order.  After the first generation it
 //     prints "IDLE_ADDR BUSY_ADDR" (hex) on stdout.  A consistent snapshot
 //     of "busy" therefore reads G, ..., G, G-1, ..., G-1 (non-increasing,
-//     spread at most 1); a stale page shows an older generation.
+//     spread at most 1); a stale page shows an older generation.  Then, on
+//     a byte on stdin (once the test has moved it into its cgroup), it
+//     forks a "sharer": a child that maps 8 pages of shared anonymous
+//     memory of its own, writes 0x5a47e000 + i into the first 8 bytes of
+//     page i, prints its pid on stdout and sleeps (killed with its parent).
 //
 //   ckpt-test-helper sleep
 //     Prints "ready" on stdout, then sleeps until killed (like sleep(1), with
 //     a known comm, and a way to know that the exec happened).
 #include <pthread.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -35,6 +41,40 @@ void* second_thread(void*) {
   for (;;)
     ::pause();
   return nullptr;
+}
+
+// busy-pages: waits for a byte on stdin, then forks the sharer.
+void* fork_sharer(void*) {
+  char c;
+  if (::read(STDIN_FILENO, &c, 1) != 1)
+    return nullptr;
+  int ready[2];
+  if (::pipe(ready) != 0)
+    std::exit(5);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    const long ps = ::sysconf(_SC_PAGESIZE), n = 8;
+    auto* p = static_cast<char*>(
+        ::mmap(nullptr, n * ps, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+    if (p == MAP_FAILED)
+      ::_exit(6);
+    for (long i = 0; i < n; ++i)
+      *reinterpret_cast<unsigned long*>(p + i * ps) = 0x5a47e000ul + static_cast<unsigned long>(i);
+    if (::write(ready[1], "x", 1) != 1)
+      ::_exit(7);
+    for (;;)
+      ::pause();
+  }
+  char x;
+  if (pid < 0 || ::read(ready[0], &x, 1) != 1)
+    std::exit(8);
+  std::printf("%ld\n", static_cast<long>(pid));
+  std::fflush(stdout);
+  // This thread stays: the sharer's parent-death signal follows the
+  // thread that forked it, not the process.
+  for (;;)
+    ::pause();
 }
 
 }  // namespace
@@ -75,6 +115,9 @@ int main(int argc, char** argv) {
     const long words = ps / static_cast<long>(sizeof(unsigned long));
     for (long i = 0; i < n; ++i)
       idle[i * words] = 0x1d1e0000ul + static_cast<unsigned long>(i);
+    pthread_t sharer;
+    if (pthread_create(&sharer, nullptr, fork_sharer, nullptr) != 0)
+      return 4;
     for (unsigned long g = 1;; ++g) {
       for (long i = 0; i < n; ++i)
         busy[i * words] = g;

@@ -9,9 +9,12 @@
 // with process_vm_readv (--no-kernel-pages); and into a directory image
 // of two page files, one copying thread each (--page-files 2), where the
 // pre-copy's section is in one file and the frozen pass's in the other.
+// The tree has a second process, with shared memory, which the dump's own
+// thread reads while a lane may still hold the first one's section.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <set>
@@ -73,6 +76,12 @@ TEST_P(KmodLiveDump, PreCopyStoresOneConsistentSnapshot) {
   const uint64_t idle = bp.idle, busy = bp.busy;
   ASSERT_NE(busy, 0u);
   ASSERT_TRUE(cg->add_process(child.pid));
+  // A second process, forked now (inside the cgroup), with shared memory
+  // of its own: dumped after the first, whose frozen-pass section may
+  // still be in flight in a page file's lane.
+  ASSERT_EQ(::write(child.stdin_w.get(), "s", 1), 1);
+  const long sharer = std::atol(test::read_line(child.stdout_r.get()).c_str());
+  ASSERT_GT(sharer, 0);
 
   char tmpl[] = "/tmp/ckpt-dump-live-XXXXXX";
   ASSERT_NE(::mkdtemp(tmpl), nullptr);
@@ -116,12 +125,13 @@ TEST_P(KmodLiveDump, PreCopyStoresOneConsistentSnapshot) {
     if (x.pid() == static_cast<uint32_t>(child.pid))
       p = &x;
   ASSERT_NE(p, nullptr);
-  // Two page files: format 3.0, and this process's runs in both (the
-  // reused idle pages in the pre-copy's file, the re-read busy ones in
-  // the other lane's).
+  // Two page files: format 3.0, and the tree's runs in both (the lanes
+  // take sections in turn: the two processes' pre-copies go to different
+  // files).
   std::set<uint32_t> files;
-  for (const auto& run : p->memory().pages())
-    files.insert(run.file());
+  for (const auto& x : meta->processes)
+    for (const auto& run : x.memory().pages())
+      files.insert(run.file());
   const std::set<uint32_t> want_files = two ? std::set<uint32_t>{0, 1} : std::set<uint32_t>{0};
   EXPECT_EQ(files, want_files);
   EXPECT_EQ(meta->header.major, two ? image::kMajor : image::kMajorOnePageFile);
@@ -140,6 +150,20 @@ TEST_P(KmodLiveDump, PreCopyStoresOneConsistentSnapshot) {
     lo = std::min(lo, w);
   }
   EXPECT_LE(hi - lo, 1u) << "generations " << lo << ".." << hi << ": a stale page";
+  // The sharer's shared memory, once, with its bytes.
+  ASSERT_EQ(meta->shared_memory.size(), 1u);
+  uint64_t shared_pages = 0;
+  for (const auto& run : meta->shared_memory[0].pages()) {
+    auto bytes = r->read_run(run);
+    ASSERT_TRUE(bytes) << bytes.error().message();
+    for (uint64_t k = 0; k < run.nr_pages(); ++k, ++shared_pages) {
+      uint64_t w;
+      std::memcpy(&w, bytes->data() + k * static_cast<uint64_t>(ps), sizeof w);
+      EXPECT_EQ(w, 0x5a47e000ull + (run.vaddr() / static_cast<uint64_t>(ps) + k))
+          << "shared page " << run.vaddr() / static_cast<uint64_t>(ps) + k;
+    }
+  }
+  EXPECT_EQ(shared_pages, 8u);
   // The workload runs on (thawed): its generation moves past the snapshot.
   auto st = cg->freezer_status();
   ASSERT_TRUE(st);

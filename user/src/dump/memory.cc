@@ -121,7 +121,18 @@ class PageWriter {
     const bool by_kernel = reader_ && ctx_.pages && ctx_.writer->can_write_pages_by_fd();
     if (by_kernel && ctx_.lanes)
       return hand_to_lane(total);
-    auto slot = by_kernel ? ctx_.writer->reserve_pages_by_fd(total) : ctx_.writer->reserve_pages(total);
+    // Here, with lanes (shared memory, read by this thread): a free lane's
+    // page file, whose previous section (if any) is committed by
+    // acquire(): a file with a lane's section still open takes no other.
+    uint32_t file = 0;
+    if (ctx_.lanes) {
+      auto f = ctx_.lanes->acquire();
+      if (!f)
+        return std::move(f).error();
+      file = *f;
+    }
+    auto slot = by_kernel ? ctx_.writer->reserve_pages_by_fd(total, file)
+                          : ctx_.writer->reserve_pages(total, file);
     if (!slot)
       return std::move(slot).error();
     auto t0 = Clock::now();
@@ -139,7 +150,7 @@ class PageWriter {
     auto seq = ctx_.writer->commit_pages(std::move(*slot));
     if (!seq)
       return std::move(seq).error();
-    record(0, *seq);
+    record(file, *seq);
     return {};
   }
 

@@ -61,7 +61,9 @@ class PageLanes {
   // The page file of a free lane: one without a section in flight, after
   // finishing (committing) a section it completed; waits for one if all
   // are busy.  An error of the section finished here is returned (the
-  // lane is free again all the same).
+  // lane is free again all the same).  The caller submits a section of
+  // that file to it, or places one there itself (shared memory, read by
+  // the dump's thread): the file has no open slot until then.
   Result<uint32_t> acquire();
   // Hands the lane of page file slot.file() (acquired, and not submitted
   // to since) the copy of @ranges of @pid (@pidfd >= 0: the process by
