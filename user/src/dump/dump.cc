@@ -322,7 +322,10 @@ Result<DumpResult> dump(const DumpOptions& o, const ProgressFn& progress) {
   // Several page files: a thread each, copying sections of a quarter the
   // size, so that a 64 MiB process keeps them all busy too.  Declared
   // after ctx and the writer (it uses both), so it is joined before they
-  // go, on every path.
+  // go, on every path.  On success every copy is done before the session
+  // ends (sync() below); on an error path the session and the freeze end
+  // first and copies still in flight finish here, into an image that is
+  // then removed (each lane writes through its own dup of the file).
   std::unique_ptr<PageLanes> lanes;
   if (*page_files > 1) {
     auto l = PageLanes::start(*dev, *abi, *writer, ctx.counters, *page_files);

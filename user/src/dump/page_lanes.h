@@ -19,6 +19,8 @@
 //   lanes.submit(std::move(*slot), pid, pidfd, ranges, hash);
 //   ...
 //   lanes.sync();   // before the thaw: every copy done, every error seen
+//
+// The destructor waits for copies in flight (an error path of the dump).
 #pragma once
 
 #include <sys/types.h>
