@@ -8,6 +8,9 @@
  *   bench-wl READY sparse MIB PCT     MIB MiB mapped, PCT% of its pages
  *                                     written (spread evenly; MADV_NOHUGEPAGE,
  *                                     or THP would make every page present)
+ *   bench-wl READY dirty MIB          as mem, then, once READY, rewrites one
+ *                                     word of every page in a loop forever:
+ *                                     every page is dirty again at a freeze
  *   bench-wl READY maps N             N separate 2-page anonymous mappings
  *                                     (alternating protections so that the
  *                                     kernel cannot merge them), all written
@@ -165,11 +168,13 @@ static long build_tree(const char *shape, long n)
 int main(int argc, char **argv)
 {
 	const char *ready, *mode;
+	char *dirty = NULL;
+	size_t dirty_len = 0;
 	long waits = 0;
 	int fd;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: bench-wl READY mem MIB | sparse MIB PCT | maps N | tree fan|chain|mix N\n");
+		fprintf(stderr, "usage: bench-wl READY mem MIB | dirty MIB | sparse MIB PCT | maps N | tree fan|chain|mix N\n");
 		return 2;
 	}
 	ready = argv[1];
@@ -180,6 +185,10 @@ int main(int argc, char **argv)
 		size_t len = (size_t)atol(argv[3]) << 20;
 
 		fill(map_anon(len, PROT_READ | PROT_WRITE), len, 4096, 1);
+	} else if (!strcmp(mode, "dirty") && argc == 4) {
+		dirty_len = (size_t)atol(argv[3]) << 20;
+		dirty = map_anon(dirty_len, PROT_READ | PROT_WRITE);
+		fill(dirty, dirty_len, 4096, 3);
 	} else if (!strcmp(mode, "sparse") && argc == 5) {
 		size_t len = (size_t)atol(argv[3]) << 20;
 		long pct = atol(argv[4]);
@@ -230,5 +239,8 @@ int main(int argc, char **argv)
 	fd = open(ready, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 || write(fd, "ready\n", 6) != 6 || close(fd))
 		die("bench-wl: ready file");
+	for (uint64_t gen = 1; dirty; gen++)	/* dirty: never returns */
+		for (size_t off = 0; off < dirty_len; off += 4096)
+			*(volatile uint64_t *)(dirty + off) = gen;
 	park();
 }
