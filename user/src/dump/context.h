@@ -61,8 +61,10 @@ struct Context {
   // CKPT_IOC_PAGES, when the module has it: process memory is written into
   // the image by the kernel (null: read by process_vm_readv).
   const kmod::PageCopier* pages = nullptr;
-  // With @pages: the module also hashes what it writes (CKPT_PAGES_XXH64).
-  bool pages_hashed = false;
+  // With @pages: the module also hashes what it writes before the freeze
+  // (CKPT_PAGES_XXH64); frozen, it only copies, and the writer's thread
+  // hashes those sections after the thaw.
+  bool precopy_hashed = false;
   // With @pages and a directory image of several page files: one thread
   // per page file makes the module's calls (null: this thread does).
   PageLanes* lanes = nullptr;

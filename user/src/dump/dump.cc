@@ -316,7 +316,7 @@ Result<DumpResult> dump(const DumpOptions& o, const ProgressFn& progress) {
   Context ctx;
   ctx.writer = &*writer;
   ctx.pages = copier ? &*copier : nullptr;
-  ctx.pages_hashed = copier && hash_in_module(o.page_hash, *copier, *page_files);
+  ctx.precopy_hashed = copier && hash_in_module(o.page_hash, *copier, *page_files);
   ctx.page_size = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
   ctx.chunk_bytes = image::ImageWriter::kMaxPagesSection;
   // Several page files: a thread each, copying sections of a quarter the
@@ -364,9 +364,6 @@ Result<DumpResult> dump(const DumpOptions& o, const ProgressFn& progress) {
     }
     ctx.counters.precopy_us = us_between(t_pre, Clock::now());
   }
-  // Frozen, the module only copies: the writer's thread hashes those
-  // sections after the thaw, so no hash runs inside the frozen window.
-  ctx.pages_hashed = false;
   writer->hold_background(true);
 
   report("freezing", 0, 0, 0);

@@ -83,8 +83,15 @@ image::Vma::Kind classify(const proc::MapEntry& m) {
 // written as one PAGES section per chunk.
 class PageWriter {
  public:
-  PageWriter(Context& ctx, proc::MemReader* reader, int fd, google::protobuf::RepeatedPtrField<image::PageRun>* out)
-      : ctx_(ctx), reader_(reader), fd_(fd), out_(out) {}
+  // Before the freeze (the pre-copy) or while frozen: only the pre-copy's
+  // page data may be hashed by the module (Context::precopy_hashed), so
+  // that no hash runs inside the frozen window.
+  enum class Pass { precopy, frozen };
+
+  PageWriter(Context& ctx, Pass pass, proc::MemReader* reader, int fd,
+             google::protobuf::RepeatedPtrField<image::PageRun>* out)
+      : ctx_(ctx), hash_(pass == Pass::precopy && ctx.precopy_hashed), reader_(reader), fd_(fd),
+        out_(out) {}
 
   Result<void> add(uint64_t vaddr, uint64_t nr_pages, uint64_t src_off) {
     uint64_t ps = ctx_.page_size;
@@ -195,15 +202,14 @@ class PageWriter {
       ranges.push_back({p.vaddr, p.nr_pages * ctx_.page_size});
     const uint32_t seq = slot->seq();
     ctx_.lanes->submit(std::move(*slot), reader_->pid(), pidfd_, std::move(ranges),
-                       ctx_.pages_hashed);
+                       hash_);
     record(*file, seq);
     return {};
   }
 
   // The pending runs, back to back into the slot's place in the image
-  // file, by the module; hashed by it too as it writes them when
-  // ctx_.pages_hashed (the pre-copy only: the writer then has no second
-  // pass over the page cache to make).
+  // file, by the module; hashed by it too as it writes them when hash_
+  // (the writer then has no second pass over the page cache to make).
   Result<void> write_by_kernel(image::PageSlot& slot, uint64_t total) {
     std::vector<ckpt_page_range> ranges;
     ranges.reserve(pending_.size());
@@ -211,7 +217,7 @@ class PageWriter {
       ranges.push_back({p.vaddr, p.nr_pages * ctx_.page_size});
     const kmod::PageCopier& pc = *ctx_.pages;
     ckpt_pages_xxh64 h{};
-    auto* hp = ctx_.pages_hashed ? &h : nullptr;
+    auto* hp = hash_ ? &h : nullptr;
     if (auto r = pc.write(reader_->pid(), pidfd_, slot.fd(), ranges, slot.file_offset(), hp); !r || !hp)
       return r;
     if (h.len != total)
@@ -258,6 +264,7 @@ class PageWriter {
     uint64_t vaddr, nr_pages, src_off;
   };
   Context& ctx_;
+  const bool hash_;  // the module hashes what it writes
   proc::MemReader* reader_;
   int fd_;
   int pidfd_ = -1;
@@ -288,7 +295,7 @@ Result<uint64_t> dump_shmem(Context& ctx, pid_t pid, const proc::MapEntry& m, ui
   uint64_t ps = ctx.page_size;
   uint64_t size = (static_cast<uint64_t>(st.st_size) + ps - 1) / ps * ps;
   ctx.counters.shpages_scanned += size / ps;
-  PageWriter pw(ctx, nullptr, fd->get(), shm.mutable_pages());
+  PageWriter pw(ctx, PageWriter::Pass::frozen, nullptr, fd->get(), shm.mutable_pages());
   off_t pos = 0;
   while (static_cast<uint64_t>(pos) < size) {
     off_t data = ::lseek(fd->get(), pos, SEEK_DATA);
@@ -437,7 +444,7 @@ Result<PreCopy> precopy_memory(Context& ctx, pid_t pid) {
   if (!vm)
     return std::move(vm).error();
   google::protobuf::RepeatedPtrField<image::PageRun> runs;
-  PageWriter pw(ctx, &*vm, -1, &runs);
+  PageWriter pw(ctx, PageWriter::Pass::precopy, &*vm, -1, &runs);
   pw.set_pidfd(pre.pidfd.get());
   const uint64_t zero = ctx.zero_pfn;
   auto copied = [](const proc::MapEntry& m) {
@@ -518,7 +525,7 @@ Result<void> dump_memory(Context& ctx, pid_t pid, const proc::ProcStat& stat, im
       pm_limit = std::max(pm_limit, m.end);
   PagemapWindow pm(*pagemap, ctx.page_size, pm_limit);
 
-  PageWriter readable(ctx, &*vm, -1, mem->mutable_pages());
+  PageWriter readable(ctx, PageWriter::Pass::frozen, &*vm, -1, mem->mutable_pages());
   std::vector<std::pair<uint64_t, uint64_t>> unreadable;  // (vaddr, nr_pages)
   const uint64_t ps = ctx.page_size;
   const uint64_t zero = ctx.zero_pfn;
@@ -631,7 +638,7 @@ Result<void> dump_memory(Context& ctx, pid_t pid, const proc::ProcStat& stat, im
     if (!m2)
       return std::move(m2).error();
     image::Memory extra;
-    PageWriter pw(ctx, &*m2, -1, extra.mutable_pages());
+    PageWriter pw(ctx, PageWriter::Pass::frozen, &*m2, -1, extra.mutable_pages());
     for (const auto& [a, n] : unreadable) {
       auto r2 = pw.add(a, n, 0);
       if (!r2)
