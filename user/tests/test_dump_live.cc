@@ -111,7 +111,9 @@ TEST_P(KmodLiveDump, PreCopyStoresOneConsistentSnapshot) {
     EXPECT_EQ(res->pages_by_kernel, 0u);
     EXPECT_EQ(res->pages_hashed_by_kernel, 0u);
   }
-  EXPECT_GE(res->pages_precopied, static_cast<uint64_t>(2 * n));
+  // The idle region at least (the busy one may be left to the frozen pass
+  // already: pages written since the bits were cleared are not pre-copied).
+  EXPECT_GE(res->pages_precopied, static_cast<uint64_t>(n));
   // The idle region was not written after the pre-copy: reused, not re-read.
   EXPECT_GE(res->pages_reused, static_cast<uint64_t>(n));
 
@@ -168,6 +170,58 @@ TEST_P(KmodLiveDump, PreCopyStoresOneConsistentSnapshot) {
   auto st = cg->freezer_status();
   ASSERT_TRUE(st);
   EXPECT_FALSE(st->self);
+  std::error_code ec;
+  std::filesystem::remove_all(tmpl, ec);
+}
+
+// A region rewritten all the time, several sections long, beside an idle
+// one (the two are one mapping: the kernel merges them), dumped into two
+// page files.  The pre-copy reads the soft-dirty bits of each section
+// just before copying it and leaves pages already written again to the
+// frozen pass; how many it finds so is timing (after the bits are cleared
+// every first write faults, which is slow under emulation; the bench
+// measures it), but the image must be one consistent snapshot whatever
+// was left out, and the idle region must be reused.
+TEST(KmodLiveDumpHot, PreCopyOfABusyMappingSectionBySection) {
+  CKPT_REQUIRE_MODULE();
+  CKPT_REQUIRE_HIERARCHY(Version::v2, root);
+  Sandbox sb;
+  std::string cgpath = sb.make_cgroup(Version::v2);
+  auto cg = cg::Cgroup::open(cgpath);
+  ASSERT_TRUE(cg);
+  const long n = 12000, ps = ::sysconf(_SC_PAGESIZE);  // 47 MiB each region
+  auto bp = test::spawn_busy_pages(sb, CKPT_TEST_HELPER, n);
+  test::Child& child = *bp.child;
+  ASSERT_NE(bp.busy, 0u);
+  ASSERT_TRUE(cg->add_process(child.pid));
+  char tmpl[] = "/tmp/ckpt-dump-hot-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  DumpOptions o;
+  o.cgroup = cgpath;
+  o.root_pid = child.pid;
+  o.output = std::string(tmpl) + "/hot.d";
+  o.directory = true;
+  o.page_files = 2;
+  auto res = dump(o);
+  ASSERT_TRUE(res) << res.error().message();
+  EXPECT_GE(res->pages_reused, static_cast<uint64_t>(n)) << "the idle region not reused";
+  auto r = image::ImageReader::open(o.output);
+  ASSERT_TRUE(r) << r.error().message();
+  auto meta = r->load_metadata();
+  ASSERT_TRUE(meta) << meta.error().message();
+  ASSERT_TRUE(r->verify_pages());
+  const image::Process* p = nullptr;
+  for (const auto& x : meta->processes)
+    if (x.pid() == static_cast<uint32_t>(child.pid))
+      p = &x;
+  ASSERT_NE(p, nullptr);
+  auto iw = page_words(*r, *p, bp.idle, n, ps);
+  for (long i = 0; i < n; ++i)
+    ASSERT_EQ(iw[static_cast<size_t>(i)], 0x1d1e0000ull + static_cast<uint64_t>(i)) << "idle page " << i;
+  auto bw = page_words(*r, *p, bp.busy, n, ps);
+  for (long i = 1; i < n; ++i)
+    ASSERT_LE(bw[static_cast<size_t>(i)], bw[static_cast<size_t>(i - 1)]) << "busy page " << i;
+  EXPECT_LE(bw[0] - bw[static_cast<size_t>(n - 1)], 1u) << "a stale page";
   std::error_code ec;
   std::filesystem::remove_all(tmpl, ec);
 }

@@ -457,6 +457,11 @@ Result<PreCopy> precopy_memory(Context& ctx, pid_t pid) {
     if (copied(m))
       pm_limit = std::max(pm_limit, m.end);
   PagemapWindow pm(*pagemap, ctx.page_size, pm_limit);
+  // A large mapping is looked at a section's worth at a time, each read
+  // just before its pages are copied, so that the soft-dirty bits below
+  // are as fresh as they can be.
+  const uint64_t window = ctx.chunk_bytes / ctx.page_size * ctx.page_size;
+  uint64_t written_again = 0;
   for (const auto& m : *maps) {
     if (!copied(m))
       continue;
@@ -464,19 +469,35 @@ Result<PreCopy> precopy_memory(Context& ctx, pid_t pid) {
     auto want = [&](uint64_t raw) {
       if ((raw & proc::kPmPresent) && (raw & proc::kPmPfnMask) == zero)
         return false;
-      return file ? proc::want_private_file(raw) : proc::want_private_anon(raw);
+      if (!(file ? proc::want_private_file(raw) : proc::want_private_anon(raw)))
+        return false;
+      // Written since the soft-dirty bits were cleared: the frozen pass
+      // copies the page again whatever happens now, so a copy now would
+      // only be work thrown away (memory the process rewrites all the time
+      // would be copied twice).  Left out here, it is simply read frozen.
+      if (raw & proc::kPmSoftDirty) {
+        ++written_again;
+        return false;
+      }
+      return true;
     };
-    auto entries = pm.get(m.start, m.end);
-    if (!entries)
-      return std::move(entries).error();
-    proc::ScanResult scan;
-    proc::collect_runs(m.start, *entries, want, ctx.page_size, &scan);
-    for (const auto& r : scan.runs)
-      if (auto a = pw.add(r.start, r.nr_pages, 0); !a)
-        return std::move(a).error();
+    for (uint64_t a = m.start; a < m.end; a += window) {
+      const uint64_t b = std::min(m.end, a + window);
+      auto entries = pm.get(a, b);
+      if (!entries)
+        return std::move(entries).error();
+      proc::ScanResult scan;
+      proc::collect_runs(a, *entries, want, ctx.page_size, &scan);
+      for (const auto& r : scan.runs)
+        if (auto r2 = pw.add(r.start, r.nr_pages, 0); !r2)
+          return std::move(r2).error();
+    }
   }
   if (auto r = pw.flush(); !r)
     return std::move(r).error();
+  if (written_again)
+    log::debug("pre-copy of pid {}: {} pages already written again, left to the frozen pass",
+               pid, written_again);
   // Every copy of this process done before its runs are trusted: a failed
   // one fails this pre-copy only.
   if (ctx.lanes)
