@@ -129,6 +129,22 @@ void *killer_main(void *arg)
 	return NULL;
 }
 
+/*
+ * Thaws @cg by writing @thawed to @file, then freezes it again, which must
+ * get through (a session's guard refuses the thaw, never a later freeze).
+ * Returns the thaw write's result, with its errno.
+ */
+static int thaw_refreeze(const struct ckpt_cg *cg, const char *file, const char *thawed,
+			 const char *name)
+{
+	int ret = ckpt_cg_write(cg, file, thawed), e = errno;
+
+	if (!ret)
+		check(fz_cg_freeze(cg, 20000) == 0, "refreeze %s: %s", name, fz_errname(errno));
+	errno = e;
+	return ret;
+}
+
 void *writer_main(void *arg)
 {
 	struct fz_rng r;
@@ -153,20 +169,10 @@ void *writer_main(void *arg)
 			pthread_mutex_unlock(&k_respawn);
 			break;
 		case 3:	/* thaw, then freeze again (must get through) */
-			ret = ckpt_cg_write(&cg_a, "cgroup.freeze", "0");
-			e = errno;
-			if (!ret)
-				check(fz_cg_freeze(&cg_a, 20000) == 0,
-				      "refreeze a: %s", fz_errname(errno));
-			errno = e;
+			ret = thaw_refreeze(&cg_a, "cgroup.freeze", "0", "a");
 			break;
 		case 4:
-			ret = ckpt_cg_write(&cg_f, "freezer.state", "THAWED");
-			e = errno;
-			if (!ret)
-				check(fz_cg_freeze(&cg_f, 20000) == 0,
-				      "refreeze f: %s", fz_errname(errno));
-			errno = e;
+			ret = thaw_refreeze(&cg_f, "freezer.state", "THAWED", "f");
 			break;
 		case 5:	/* a task of a into a itself */
 			snprintf(num, sizeof(num), "%d", ta.kids[1]);
