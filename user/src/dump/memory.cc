@@ -460,7 +460,7 @@ Result<PreCopy> precopy_memory(Context& ctx, pid_t pid) {
   // A large mapping is looked at a section's worth at a time, each read
   // just before its pages are copied, so that the soft-dirty bits below
   // are as fresh as they can be.
-  const uint64_t window = ctx.chunk_bytes / ctx.page_size * ctx.page_size;
+  const uint64_t window = std::max<uint64_t>(ctx.chunk_bytes / ctx.page_size, 1) * ctx.page_size;
   uint64_t written_again = 0;
   for (const auto& m : *maps) {
     if (!copied(m))
@@ -596,7 +596,12 @@ Result<void> dump_memory(Context& ctx, pid_t pid, const proc::ProcStat& stat, im
     const bool file = kind == image::Vma::FILE_PRIVATE;
     // A VMA created or moved since the soft-dirty bits were cleared carries
     // VM_SOFTDIRTY ("sd"): none of its pre-copied bytes may be trusted.
-    const PreCopy* p = pre && !m.has_vm_flag("sd") ? pre : nullptr;
+    // Nor where a write may not leave the bit set: KSM ("mg") installs a
+    // merged page without it, and hugetlb ("ht") has no per-page bit (its
+    // pagemap shows only VM_SOFTDIRTY).
+    const PreCopy* p = pre && !m.has_vm_flag("sd") && !m.has_vm_flag("mg") && !m.has_vm_flag("ht")
+                           ? pre
+                           : nullptr;
     auto entries = pm.get(m.start, m.end);
     if (!entries)
       return std::move(entries).error().context(where);
