@@ -15,7 +15,8 @@
 //     of "busy" therefore reads G, ..., G, G-1, ..., G-1 (non-increasing,
 //     spread at most 1); a stale page shows an older generation.  Then, on
 //     a byte on stdin (once the test has moved it into its cgroup), it
-//     forks a "sharer": a child that maps 8 pages of shared anonymous
+//     forks a "sharer": a child that unmaps the two regions, maps 8 pages
+//     of shared anonymous
 //     memory of its own, writes 0x5a47e000 + i into the first 8 bytes of
 //     page i, prints its pid on stdout and sleeps (killed with its parent).
 //
@@ -43,8 +44,17 @@ void* second_thread(void*) {
   return nullptr;
 }
 
+// busy-pages: its two regions, which the sharer unmaps (it is to have
+// shared memory only, not copies of the helper's own).
+struct Regions {
+  void* idle;
+  void* busy;
+  std::size_t len;
+};
+
 // busy-pages: waits for a byte on stdin, then forks the sharer.
-void* fork_sharer(void*) {
+void* fork_sharer(void* arg) {
+  const Regions* regions = static_cast<const Regions*>(arg);
   char c;
   if (::read(STDIN_FILENO, &c, 1) != 1)
     return nullptr;
@@ -53,7 +63,10 @@ void* fork_sharer(void*) {
     std::exit(5);
   pid_t pid = ::fork();
   if (pid == 0) {
+    ::close(ready[0]);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::munmap(regions->idle, regions->len) != 0 || ::munmap(regions->busy, regions->len) != 0)
+      ::_exit(9);
     const long ps = ::sysconf(_SC_PAGESIZE), n = 8;
     auto* p = static_cast<char*>(
         ::mmap(nullptr, n * ps, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
@@ -66,6 +79,7 @@ void* fork_sharer(void*) {
     for (;;)
       ::pause();
   }
+  ::close(ready[1]);  // a child that dies first: EOF, not a hang
   char x;
   if (pid < 0 || ::read(ready[0], &x, 1) != 1)
     std::exit(8);
@@ -116,7 +130,10 @@ int main(int argc, char** argv) {
     for (long i = 0; i < n; ++i)
       idle[i * words] = 0x1d1e0000ul + static_cast<unsigned long>(i);
     pthread_t sharer;
-    if (pthread_create(&sharer, nullptr, fork_sharer, nullptr) != 0)
+    static Regions regions;
+    regions = {const_cast<unsigned long*>(idle), const_cast<unsigned long*>(busy),
+               static_cast<std::size_t>(n * ps)};
+    if (pthread_create(&sharer, nullptr, fork_sharer, &regions) != 0)
       return 4;
     for (unsigned long g = 1;; ++g) {
       for (long i = 0; i < n; ++i)
