@@ -110,6 +110,33 @@ TEST_F(ShowTest, Text) {
   EXPECT_NE(o.out.find("(1 file, 1 pipe)"), std::string::npos) << o.out;
 }
 
+// A directory image says how many page files it has, in the summary and
+// in JSON (format 3.0 with more than one).
+TEST_F(ShowTest, PageFiles) {
+  for (uint32_t files : {1u, 3u}) {
+    const std::string dir = path(fmt::format("dir{}", files));
+    image::ImageHeaderParams hp;
+    hp.page_size = kPs;
+    hp.page_files = files;
+    auto w = image::ImageWriter::create(image::Output::directory(dir), hp);
+    ASSERT_TRUE(w.ok()) << w.error().message();
+    write_sample(*w);
+    ASSERT_TRUE(w->commit().ok());
+    auto t = show({"--text", dir});
+    ASSERT_EQ(t.status, 0) << t.err;
+    EXPECT_NE(t.out.find(files == 1 ? fmt::format("format 2.0, directory, ")
+                                    : fmt::format("format 3.0, directory of {} page files, ",
+                                                  files)),
+              std::string::npos)
+        << t.out;
+    auto j = show({"--json", dir});
+    ASSERT_EQ(j.status, 0) << j.err;
+    auto doc = json::parse(j.out);
+    EXPECT_EQ(doc["format"]["page_files"], files);
+    EXPECT_EQ(doc["format"]["version"], files == 1 ? "2.0" : "3.0");
+  }
+}
+
 TEST_F(ShowTest, VerifyAndBadImage) {
   auto o = show({"--verify", path("img")});
   ASSERT_EQ(o.status, 0) << o.err;
