@@ -467,7 +467,7 @@ Result<PreCopy> precopy_memory(Context& ctx, pid_t pid) {
       continue;
     const bool file = classify(m) == image::Vma::FILE_PRIVATE;
     auto want = [&](uint64_t raw) {
-      if ((raw & proc::kPmPresent) && (raw & proc::kPmPfnMask) == zero)
+      if (zero && (raw & proc::kPmPresent) && (raw & proc::kPmPfnMask) == zero)
         return false;
       if (!(file ? proc::want_private_file(raw) : proc::want_private_anon(raw)))
         return false;
