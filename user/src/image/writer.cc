@@ -594,13 +594,18 @@ struct ImageWriter::Impl {
     return s.seq - 1;
   }
 
-  // The page file whose open slot @slot is (null: a stale or foreign
-  // slot, or a dead writer).
-  Sink* slot_sink(const PageSlot& slot) {
-    if (committed || dead || slot.id_ == 0 || slot.file_ >= page_files())
-      return nullptr;
-    Sink& s = pages_sink(slot.file_);
-    return s.open_slot == slot.id_ ? &s : nullptr;
+  // The page file whose open slot @slot is, which has none after this
+  // (@op, commit_pages or cancel_pages, names the call in the error for a
+  // stale or foreign slot, or a dead writer).
+  Result<Sink*> close_slot(const PageSlot& slot, const char* op) {
+    Sink* s = committed || dead || slot.id_ == 0 || slot.file_ >= page_files()
+                  ? nullptr
+                  : &pages_sink(slot.file_);
+    if (!s || s->open_slot != slot.id_)
+      return Error::msg(fmt::format("image writer: {} of slot {} of page file {}, not an open one",
+                                    op, slot.id_, slot.file_));
+    s->open_slot = 0;
+    return s;
   }
 
   // A PAD section first if the next PAGES payload would not be aligned.
@@ -1002,13 +1007,10 @@ Result<PageSlot> ImageWriter::reserve_pages_by_fd(uint64_t total, uint32_t file)
 
 Result<uint32_t> ImageWriter::commit_pages(PageSlot slot) {
   Impl& m = *impl_;
-  Sink* sp = m.slot_sink(slot);
+  auto sp = m.close_slot(slot, "commit_pages");
   if (!sp)
-    return Error::msg(fmt::format("image writer: commit_pages of slot {} of page file {}, not "
-                                  "an open one",
-                                  slot.id_, slot.file_));
-  Sink& s = *sp;
-  s.open_slot = 0;
+    return std::move(sp).error();
+  Sink& s = **sp;
   const uint64_t total = slot.total_;
   if (slot.kind_ == PageSlot::Kind::in_place || slot.kind_ == PageSlot::Kind::by_fd) {
     Job j;
@@ -1051,13 +1053,10 @@ Result<uint32_t> ImageWriter::commit_pages(PageSlot slot) {
 
 Result<void> ImageWriter::cancel_pages(PageSlot slot) {
   Impl& m = *impl_;
-  Sink* sp = m.slot_sink(slot);
+  auto sp = m.close_slot(slot, "cancel_pages");
   if (!sp)
-    return Error::msg(fmt::format("image writer: cancel_pages of slot {} of page file {}, not "
-                                  "an open one",
-                                  slot.id_, slot.file_));
-  Sink& s = *sp;
-  s.open_slot = 0;
+    return std::move(sp).error();
+  Sink& s = **sp;
   if (slot.kind_ == PageSlot::Kind::staging) {
     m.pool.give(std::move(slot.map_));
     return {};
