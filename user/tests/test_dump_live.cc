@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -60,6 +61,24 @@ std::vector<uint64_t> page_words(image::ImageReader& r, const image::Process& p,
     }
   }
   return out;
+}
+
+// Opens the image at @path, loads it, verifies every page, and finds the
+// process @pid in it (*@p points into *@meta).
+void load_verified(const std::string& path, pid_t pid, std::optional<image::ImageReader>* r,
+                   image::Image* meta, const image::Process** p) {
+  auto opened = image::ImageReader::open(path);
+  ASSERT_TRUE(opened) << opened.error().message();
+  r->emplace(std::move(*opened));
+  auto loaded = (*r)->load_metadata();
+  ASSERT_TRUE(loaded) << loaded.error().message();
+  *meta = std::move(*loaded);
+  ASSERT_TRUE((*r)->verify_pages());
+  *p = nullptr;
+  for (const auto& x : meta->processes)
+    if (x.pid() == static_cast<uint32_t>(pid))
+      *p = &x;
+  ASSERT_NE(*p, nullptr) << "pid " << pid << " not in the image";
 }
 
 TEST_P(KmodLiveDump, PreCopyStoresOneConsistentSnapshot) {
@@ -118,16 +137,11 @@ TEST_P(KmodLiveDump, PreCopyStoresOneConsistentSnapshot) {
   // The idle region was not written after the pre-copy: reused, not re-read.
   EXPECT_GE(res->pages_reused, static_cast<uint64_t>(n));
 
-  auto r = image::ImageReader::open(img);
-  ASSERT_TRUE(r) << r.error().message();
-  auto meta = r->load_metadata();
-  ASSERT_TRUE(meta) << meta.error().message();
-  ASSERT_TRUE(r->verify_pages());
+  std::optional<image::ImageReader> r;
+  image::Image img_meta;
   const image::Process* p = nullptr;
-  for (const auto& x : meta->processes)
-    if (x.pid() == static_cast<uint32_t>(child.pid))
-      p = &x;
-  ASSERT_NE(p, nullptr);
+  ASSERT_NO_FATAL_FAILURE(load_verified(img, child.pid, &r, &img_meta, &p));
+  const image::Image* meta = &img_meta;
   // Two page files: format 3.0, and the tree's runs in both (the lanes
   // take sections in turn: the two processes' pre-copies go to different
   // files).
@@ -206,16 +220,10 @@ TEST(KmodLiveDumpHot, PreCopyOfABusyMappingSectionBySection) {
   auto res = dump(o);
   ASSERT_TRUE(res) << res.error().message();
   EXPECT_GE(res->pages_reused, static_cast<uint64_t>(n)) << "the idle region not reused";
-  auto r = image::ImageReader::open(o.output);
-  ASSERT_TRUE(r) << r.error().message();
-  auto meta = r->load_metadata();
-  ASSERT_TRUE(meta) << meta.error().message();
-  ASSERT_TRUE(r->verify_pages());
+  std::optional<image::ImageReader> r;
+  image::Image meta;
   const image::Process* p = nullptr;
-  for (const auto& x : meta->processes)
-    if (x.pid() == static_cast<uint32_t>(child.pid))
-      p = &x;
-  ASSERT_NE(p, nullptr);
+  ASSERT_NO_FATAL_FAILURE(load_verified(o.output, child.pid, &r, &meta, &p));
   auto iw = page_words(*r, *p, bp.idle, n, ps);
   for (long i = 0; i < n; ++i)
     ASSERT_EQ(iw[static_cast<size_t>(i)], 0x1d1e0000ull + static_cast<uint64_t>(i)) << "idle page " << i;
