@@ -449,36 +449,38 @@ run_stream() {
 	end_case
 }
 
-# dir: -D DIR, a directory image, shown and verified
+# One directory image of the dir case's workload, dumped with "$@": its
+# files (meta.ckpt and exactly N page files, no temporary left),
+# --verify, the show JSON against the workload's truth, the tree after.
+dir_image() {	# TAG N [DUMP ARGS...]
+	local tag=$1 files=$2 img="$d/$1.d" want=meta.ckpt k have	# not n: tap's
+	shift 2
+	"$CKPT_USER" dump --cgroup "$cgpath" --pid "$pid" -D "$img" "$@" >"$o/$tag-dump.log" 2>&1
+	tap $? "dir: ckpt dump -D DIR $* ($tag)"
+	for ((k = 1; k < files; k++)); do want+=" pages.$k.ckpt"; done
+	want+=" pages.ckpt"
+	have=$(cd "$img" 2>/dev/null && echo *)
+	[ "$have" = "$want" ] && [ -z "$(ls -d "$img".tmp.* 2>/dev/null)" ]
+	tap $? "dir: $tag: DIR holds meta.ckpt and $files page file(s) ($have), no temporary left"
+	"$CKPT_USER" show --verify "$img" >"$o/$tag-verify.txt" 2>&1
+	tap $? "dir: $tag: show --verify DIR ($(cat "$o/$tag-verify.txt"))"
+	"$CKPT_USER" show --json --pages "$img" >"$o/$tag-show.json" &&
+		$PY "$e2e/ckpt-normalize.py" -o "$o/$tag.json" "$o/$tag-show.json"
+	tap $? "dir: $tag: show --json --pages DIR, normalized"
+	[ -s "$o/$tag.json" ] && truth_check dir "$tag" "$d/truth.json" "$o/$tag.json"
+	check_state dir "$cgpath" thawed
+	check_intact dir "after the $tag dump"
+}
+
+# dir: -D DIR, a directory image, shown and verified: with the default
+# page files (one per CPU, at most 4: the module writes the pages here)
+# and with three (format 3.0, three copying threads).
 run_dir() {
+	local cpus
 	start_workload dir -- wl-mem || return
-	"$CKPT_USER" dump --cgroup "$cgpath" --pid "$pid" -D "$d/img.d" >"$o/ckpt-dump.log" 2>&1
-	tap $? "dir: ckpt dump -D DIR"
-	[ -f "$d/img.d/meta.ckpt" ] && [ -f "$d/img.d/pages.ckpt" ] &&
-		[ -z "$(ls -d "$d"/img.d.tmp.* 2>/dev/null)" ]
-	tap $? "dir: DIR holds meta.ckpt and pages.ckpt, no temporary left"
-	"$CKPT_USER" show --verify "$d/img.d" >"$o/verify.txt" 2>&1
-	tap $? "dir: show --verify DIR ($(cat "$o/verify.txt"))"
-	"$CKPT_USER" show --json --pages "$d/img.d" >"$o/ckpt-show.json" &&
-		$PY "$e2e/ckpt-normalize.py" -o "$o/ckpt.json" "$o/ckpt-show.json"
-	tap $? "dir: show --json --pages DIR, normalized"
-	[ -s "$o/ckpt.json" ] && truth_check dir ckpt "$d/truth.json" "$o/ckpt.json"
-	check_state dir "$cgpath" thawed
-	check_intact dir "after the dump"
-	# Three page files, three copying threads (format 3.0): the same truth.
-	"$CKPT_USER" dump --cgroup "$cgpath" --pid "$pid" -D "$d/img3.d" --page-files 3 \
-		>"$o/ckpt-dump3.log" 2>&1
-	tap $? "dir: ckpt dump -D DIR --page-files 3"
-	[ "$(cd "$d/img3.d" && echo *)" = "meta.ckpt pages.1.ckpt pages.2.ckpt pages.ckpt" ]
-	tap $? "dir: DIR holds meta.ckpt and three page files ($(cd "$d/img3.d" && echo *))"
-	"$CKPT_USER" show --verify "$d/img3.d" >"$o/verify3.txt" 2>&1
-	tap $? "dir: show --verify of three page files ($(cat "$o/verify3.txt"))"
-	"$CKPT_USER" show --json --pages "$d/img3.d" >"$o/ckpt3-show.json" &&
-		$PY "$e2e/ckpt-normalize.py" -o "$o/ckpt3.json" "$o/ckpt3-show.json"
-	tap $? "dir: show --json --pages of three page files, normalized"
-	[ -s "$o/ckpt3.json" ] && truth_check dir ckpt3 "$d/truth.json" "$o/ckpt3.json"
-	check_state dir "$cgpath" thawed
-	check_intact dir "after the dump into three page files"
+	cpus=$(nproc)
+	dir_image auto $((cpus < 4 ? cpus : 4))
+	dir_image three 3 --page-files 3
 	end_case
 }
 
