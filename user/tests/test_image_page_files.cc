@@ -360,6 +360,22 @@ TEST_F(ImagePageFilesRead, MissingPageFile) {
   expect_refused(path("a"), "pages.1.ckpt");
 }
 
+// A FIFO in place of any file of a directory image is refused at once:
+// the reader must not wait in open() for a writer that never comes (the
+// alarm ends the test if it does).
+TEST_F(ImagePageFilesRead, FifoInsteadOfAFile) {
+  for (const char* name : {"pages.1.ckpt", "pages.ckpt", "meta.ckpt"}) {
+    const std::string f = path(std::string("a/") + name), bytes = slurp(f);
+    ASSERT_EQ(::unlink(f.c_str()), 0) << name;
+    ASSERT_EQ(::mkfifo(f.c_str(), 0600), 0) << name;
+    ::alarm(20);
+    expect_refused(path("a"), f + ": not a regular file (the files of a directory image must be)");
+    ::alarm(0);
+    ASSERT_EQ(::unlink(f.c_str()), 0);
+    write_bytes(f, bytes);
+  }
+}
+
 TEST_F(ImagePageFilesRead, PageFileUnderAnotherName) {
   write_bytes(path("a/pages.1.ckpt"), slurp(path("a/pages.ckpt")));
   expect_refused(path("a"),

@@ -463,14 +463,20 @@ std::string_view ImageReader::name() const noexcept { return impl_->name; }
 
 namespace {
 
-Result<std::unique_ptr<Source>> open_file(const std::string& path) {
-  auto fd = ::ckpt::Fd::open(path, O_RDONLY);
+// @path for reading: a regular file (random access), or else a stream;
+// @regular: only a regular file will do (a directory image's files), and
+// the open does not wait on a FIFO's writer to find out.
+Result<std::unique_ptr<Source>> open_file(const std::string& path, bool regular = false) {
+  auto fd = ::ckpt::Fd::open(path, O_RDONLY | (regular ? O_NONBLOCK : 0));
   if (!fd)
     return std::move(fd).error();
   struct stat st;
   if (::fstat(fd->get(), &st) != 0)
     return Error::from_errno("stat " + path);
   bool random = S_ISREG(st.st_mode);
+  if (regular && !random)
+    return Error::msg(path + ": not a regular file (the files of a directory image must be)",
+                      EINVAL);
   auto src = std::make_unique<FdSource>(std::move(*fd), random,
                                         random ? static_cast<uint64_t>(st.st_size) : 0);
   src->name = path;
@@ -494,14 +500,12 @@ Result<ImageReader> ImageReader::open(const std::string& path, const ReadOptions
     return Error::from_errno(path);
   if (S_ISDIR(st.st_mode)) {
     impl->directory = true;
-    auto m = open_file(path + "/meta.ckpt");
+    auto m = open_file(path + "/meta.ckpt", true);
     if (!m)
       return std::move(m).error().context("directory image");
-    auto p = open_file(path + "/pages.ckpt");
+    auto p = open_file(path + "/pages.ckpt", true);
     if (!p)
       return std::move(p).error().context("directory image");
-    if (!(*m)->random_access() || !(*p)->random_access())
-      return Error::msg(path + ": meta.ckpt and pages.ckpt must be regular files");
     impl->main = std::make_unique<FileReader>(std::move(*m), Role::meta, opt);
     impl->pages.push_back(std::make_unique<FileReader>(std::move(*p), Role::pages, opt, 0));
   } else {
@@ -607,12 +611,10 @@ Result<Image> ImageReader::load_metadata() {
     // image, the others are opened now (a missing one is an error here,
     // not a page run that cannot be found).
     for (uint32_t k = 1; k < m.page_files && m.directory; ++k) {
-      auto p = open_file(m.name + "/" + page_file_name(k));
+      auto p = open_file(m.name + "/" + page_file_name(k), true);
       if (!p)
         return std::move(p).error().context(fmt::format(
             "directory image: meta.ckpt counts {} page files", m.page_files));
-      if (!(*p)->random_access())
-        return Error::msg(fmt::format("{} must be a regular file", page_file_name(k)));
       m.pages.push_back(std::make_unique<FileReader>(std::move(*p), Role::pages, m.opt, k));
     }
     for (uint32_t k = 0; k < m.pages.size(); ++k) {
