@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -91,16 +92,25 @@ ckpt::image::ReadOptions options(bool stream) {
   return opt;
 }
 
-void fuzz_one(std::string_view bytes, ckpt::image::ImageReader::Mode mode) {
-  using namespace ckpt::image;
-  auto r = ImageReader::open_memory(bytes, mode, options(mode == ImageReader::Mode::stream));
+// The image @r opened, if it did and its metadata loads; a refusal must
+// say why.
+std::optional<ckpt::image::Image> load(ckpt::Result<ckpt::image::ImageReader>& r) {
   if (!r)
-    return;
+    return std::nullopt;
   auto img = r->load_metadata();
   if (!img) {
     check(!img.error().message().empty());
-    return;
+    return std::nullopt;
   }
+  return std::move(*img);
+}
+
+void fuzz_one(std::string_view bytes, ckpt::image::ImageReader::Mode mode) {
+  using namespace ckpt::image;
+  auto r = ImageReader::open_memory(bytes, mode, options(mode == ImageReader::Mode::stream));
+  auto img = load(r);
+  if (!img)
+    return;
   check(!img->directory);
   check_image(*r, *img, bytes.size());
 }
@@ -145,13 +155,9 @@ void fuzz_directory(const std::vector<std::string>& parts) {
     }
   }
   auto r = ImageReader::open(dir, options(false));
-  if (!r)
+  auto img = load(r);
+  if (!img)
     return;
-  auto img = r->load_metadata();
-  if (!img) {
-    check(!img.error().message().empty());
-    return;
-  }
   check(img->directory && parts.size() >= 1 + img->header.page_files);
   uint64_t size = 0;
   for (std::size_t i = 0; i <= img->header.page_files; ++i)

@@ -178,6 +178,30 @@ inline Result<void> write_sample_file(const std::string& p, Sample* out = nullpt
   return w->commit();
 }
 
+// The INFO and TREE sections every image starts with (INFO naming @tool).
+inline void put_info_tree(image::ImageWriter& w, const std::string& tool) {
+  image::ImageInfo info;
+  info.set_tool_version(tool);
+  info.set_page_size(kPs);
+  ASSERT_TRUE(w.put(image::SectionType::info, info).ok());
+  image::Tree tree;
+  tree.add_tasks()->set_pid(100);
+  ASSERT_TRUE(w.put(image::SectionType::tree, tree).ok());
+}
+
+// All of @bytes at offset @off of @fd (a by-fd slot's payload).
+inline Result<void> pwrite_all(int fd, const std::string& bytes, uint64_t off) {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::pwrite(fd, bytes.data() + done, bytes.size() - done,
+                         static_cast<off_t>(off + done));
+    if (n < 0)
+      return Error::from_errno("pwrite");
+    done += static_cast<std::size_t>(n);
+  }
+  return {};
+}
+
 inline void write_bytes(const std::string& p, const std::string& bytes) {
   FILE* f = std::fopen(p.c_str(), "wb");
   ASSERT_NE(f, nullptr);

@@ -63,14 +63,8 @@ PageSlot open_section(ImageWriter& w, uint32_t file, bool by_fd, const std::stri
     EXPECT_EQ(::fstat(slot->fd(), &a), 0);
     EXPECT_EQ(::stat((w.temp_path() + "/" + page_file_name(file)).c_str(), &b), 0);
     EXPECT_EQ(a.st_ino, b.st_ino);
-    for (std::size_t done = 0; done < bytes.size();) {
-      ssize_t n = ::pwrite(slot->fd(), bytes.data() + done, bytes.size() - done,
-                           static_cast<off_t>(slot->file_offset() + done));
-      EXPECT_GT(n, 0) << std::strerror(errno);
-      if (n <= 0)
-        break;
-      done += static_cast<std::size_t>(n);
-    }
+    auto wr = pwrite_all(slot->fd(), bytes, slot->file_offset());
+    EXPECT_TRUE(wr.ok()) << wr.error().message();
   } else {
     EXPECT_EQ(slot->data().size(), bytes.size());
     std::memcpy(slot->data().data(), bytes.data(), bytes.size());
@@ -91,15 +85,7 @@ PageRun commit_section(ImageWriter& w, PageSlot slot, const std::string& bytes, 
   return r;
 }
 
-void put_info_tree(ImageWriter& w) {
-  ImageInfo info;
-  info.set_tool_version("page-files-test");
-  info.set_page_size(kPs);
-  ASSERT_TRUE(w.put(SectionType::info, info).ok());
-  Tree tree;
-  tree.add_tasks()->set_pid(100);
-  ASSERT_TRUE(w.put(SectionType::tree, tree).ok());
-}
+void put_info_tree(ImageWriter& w) { test::put_info_tree(w, "page-files-test"); }
 
 // A PROCESS message holding @runs (moved out).
 void put_process(ImageWriter& w, uint32_t pid, std::vector<PageRun>* runs) {

@@ -38,18 +38,6 @@ Mapping owned_copy(const std::string& bytes) {
   return std::move(*m);
 }
 
-Result<void> pwrite_all(int fd, const std::string& bytes, uint64_t off) {
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::pwrite(fd, bytes.data() + done, bytes.size() - done,
-                         static_cast<off_t>(off + done));
-    if (n < 0)
-      return Error::from_errno("pwrite");
-    done += static_cast<std::size_t>(n);
-  }
-  return {};
-}
-
 // The caller's side of a by-fd slot: its bytes written at file_offset(),
 // the second half first (the module's write need not be in order).
 Result<uint32_t> put_by_fd(ImageWriter& w, const std::string& bytes) {
@@ -71,15 +59,7 @@ Result<uint32_t> put_by_fd(ImageWriter& w, const std::string& bytes) {
   return w.commit_pages(std::move(*slot));
 }
 
-void put_info_tree(ImageWriter& w) {
-  ImageInfo info;
-  info.set_tool_version("pages-test");
-  info.set_page_size(kPs);
-  ASSERT_TRUE(w.put(SectionType::info, info).ok());
-  Tree tree;
-  tree.add_tasks()->set_pid(100);
-  ASSERT_TRUE(w.put(SectionType::tree, tree).ok());
-}
+void put_info_tree(ImageWriter& w) { test::put_info_tree(w, "pages-test"); }
 
 // A PROCESS message whose one run covers PAGES section @seq (@bytes long).
 void put_process(ImageWriter& w, uint32_t pid, uint32_t seq, std::size_t bytes) {
