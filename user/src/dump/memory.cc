@@ -185,6 +185,15 @@ class PageWriter {
     used_pages_ = 0;
   }
 
+  // The pending runs as the module's CKPT_IOC_PAGES ranges.
+  std::vector<ckpt_page_range> kernel_ranges() const {
+    std::vector<ckpt_page_range> ranges;
+    ranges.reserve(pending_.size());
+    for (const auto& p : pending_)
+      ranges.push_back({p.vaddr, p.nr_pages * ctx_.page_size});
+    return ranges;
+  }
+
   // The pending runs, by the module, into a section of the page file of a
   // free lane (dump/page_lanes.h), which copies them while this thread
   // goes on; the section's place is final now, so are its PageRuns.  An
@@ -196,10 +205,7 @@ class PageWriter {
     auto slot = ctx_.writer->reserve_pages_by_fd(total, *file);
     if (!slot)
       return std::move(slot).error();
-    std::vector<ckpt_page_range> ranges;
-    ranges.reserve(pending_.size());
-    for (const auto& p : pending_)
-      ranges.push_back({p.vaddr, p.nr_pages * ctx_.page_size});
+    std::vector<ckpt_page_range> ranges = kernel_ranges();
     const uint32_t seq = slot->seq();
     ctx_.lanes->submit(std::move(*slot), reader_->pid(), pidfd_, std::move(ranges),
                        hash_);
@@ -211,10 +217,7 @@ class PageWriter {
   // file, by the module; hashed by it too as it writes them when hash_
   // (the writer then has no second pass over the page cache to make).
   Result<void> write_by_kernel(image::PageSlot& slot, uint64_t total) {
-    std::vector<ckpt_page_range> ranges;
-    ranges.reserve(pending_.size());
-    for (const auto& p : pending_)
-      ranges.push_back({p.vaddr, p.nr_pages * ctx_.page_size});
+    std::vector<ckpt_page_range> ranges = kernel_ranges();
     const kmod::PageCopier& pc = *ctx_.pages;
     ckpt_pages_xxh64 h{};
     auto* hp = hash_ ? &h : nullptr;
